@@ -1,0 +1,84 @@
+// swift-tools-version: 6.0
+//
+// MetaLearn: few-shot meta-learning in pure Swift. No package dependencies:
+// Foundation and Dispatch only.
+
+import PackageDescription
+
+#if canImport(Foundation)
+import Foundation
+#endif
+
+// MARK: - Vector code generation
+//
+// The kernels are written with `SIMD8<Float>` and `addingProduct` (fused multiply-add).
+// For the generic x86-64 target, LLVM lowers every FMA lane to a `fmaf` library call,
+// measured about 70x slower than AVX2+FMA code. So on x86-64 the manifest, which runs on the
+// build machine, asks for the `haswell` CPU (AVX2 + FMA, the x86-64-v3 level) when the build
+// machine has both features, and keeps the generic target otherwise. On arm64, NEON (with FMA)
+// is part of the baseline and needs no flag.
+//
+// METALEARN_TARGET_CPU overrides the choice: `x86-64` builds a portable (slow) binary,
+// `native` or any LLVM CPU name targets that CPU. A binary built for `haswell` refuses to start
+// on a CPU without AVX2+FMA with a clear message (see `CPUFeatures.swift`) instead of
+// crashing on an illegal instruction.
+func vectorSettings() -> [SwiftSetting] {
+    #if arch(x86_64)
+    var cpu = "x86-64"
+    #if canImport(Foundation)
+    if let chosen = ProcessInfo.processInfo.environment["METALEARN_TARGET_CPU"], !chosen.isEmpty {
+        cpu = chosen
+    } else if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) {
+        let names = Set(flags.split(separator: " ").map(String.init))
+        if names.contains("avx2") && names.contains("fma") { cpu = "haswell" }
+    } else {
+        #if os(macOS)
+        cpu = "haswell"  // every Intel Mac that runs a Swift 6 toolchain has AVX2 + FMA
+        #endif
+    }
+    #endif
+    var settings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", cpu])]
+    if cpu != "x86-64" { settings.append(.define("METALEARN_REQUIRES_AVX2")) }
+    return settings
+    #else
+    return []
+    #endif
+}
+
+let vector = vectorSettings()
+
+let package = Package(
+    name: "MetaLearn",
+    products: [
+        .library(name: "MetaLearn", targets: ["Kernels", "Autodiff", "NN", "MetaLearning", "Datasets"]),
+        .executable(name: "metalearn", targets: ["metalearn"]),
+        .executable(name: "metalearn-data", targets: ["metalearn-data"]),
+        .executable(name: "Benchmarks", targets: ["Benchmarks"]),
+    ],
+    targets: [
+        // MARK: - Library (one-way imports: Kernels ← Autodiff ← NN ← MetaLearning)
+        .target(name: "Kernels", swiftSettings: vector),
+        .target(name: "Autodiff", dependencies: ["Kernels"], swiftSettings: vector),
+        .target(name: "NN", dependencies: ["Autodiff"], swiftSettings: vector),
+        .target(name: "MetaLearning", dependencies: ["NN"], swiftSettings: vector),
+        .target(name: "Datasets", swiftSettings: vector),
+
+        // MARK: - Executables
+        .executableTarget(name: "metalearn", dependencies: ["MetaLearning", "Datasets"], swiftSettings: vector),
+        .executableTarget(
+            name: "metalearn-data", dependencies: ["Datasets"], path: "data-tools/metalearn-data",
+            swiftSettings: vector),
+        .executableTarget(
+            name: "Benchmarks", dependencies: ["MetaLearning"], path: "Benchmarks",
+            exclude: ["RESULTS.md"], swiftSettings: vector),
+
+        // MARK: - Test support
+        .target(name: "TestSupport", dependencies: ["Autodiff"], swiftSettings: vector),
+
+        // MARK: - Tests
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"], swiftSettings: vector),
+        .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "NN", "MetaLearning", "TestSupport"], swiftSettings: vector),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], swiftSettings: vector),
+    ]
+)

@@ -1,0 +1,1 @@
+// Placeholder: the Autodiff module (tensors, forward mode, tape, transforms).

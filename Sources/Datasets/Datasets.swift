@@ -1,0 +1,1 @@
+// Placeholder: the Datasets module (Foundation only).

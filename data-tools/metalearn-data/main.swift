@@ -1,0 +1,1 @@
+print("metalearn-data: converters arrive with issue 3")
