@@ -1,0 +1,33 @@
+// Softmax cross-entropy per row of [rows, cols] logits with integer labels and an optional mask:
+// losses[r] = mask[r] · (logsumexp(logits[r, :]) − logits[r, label_r]).
+
+/// losses[r] = mask[r] · (logsumexp(logits[r, :]) − logits[r, labels[r]]); `mask == nil` means all ones.
+/// A row with mask 0 gives loss 0 (its label must still be in 0..<cols).
+public func softmaxCrossEntropy(
+    _ logits: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>, mask: UnsafeBufferPointer<Float>?,
+    into losses: UnsafeMutableBufferPointer<Float>, rows: Int, cols: Int
+) {
+    softmaxCrossEntropyReference(logits, labels: labels, mask: mask, into: losses, rows: rows, cols: cols)
+}
+
+/// Plain-loop specification of `softmaxCrossEntropy`.
+public func softmaxCrossEntropyReference(
+    _ logits: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>, mask: UnsafeBufferPointer<Float>?,
+    into losses: UnsafeMutableBufferPointer<Float>, rows: Int, cols: Int
+) {
+    checkCrossEntropySizes(logits.count, labels.count, mask?.count, losses.count, rows, cols)
+    for r in 0..<rows {
+        let label = Int(labels[r])
+        precondition(label >= 0 && label < cols, "softmaxCrossEntropy: labels[\(r)] = \(label) is outside 0..<\(cols)")
+        let row = UnsafeBufferPointer(rebasing: logits[r * cols..<(r + 1) * cols])
+        let loss = logSumExpReference(row) - row[label]
+        losses[r] = (mask?[r] ?? 1) * loss
+    }
+}
+
+func checkCrossEntropySizes(_ logitsCount: Int, _ labelsCount: Int, _ maskCount: Int?, _ lossesCount: Int, _ rows: Int, _ cols: Int) {
+    precondition(rows >= 0 && cols > 0 || rows == 0, "softmaxCrossEntropy: need cols > 0, got rows \(rows) cols \(cols)")
+    precondition(logitsCount == rows * cols, "softmaxCrossEntropy: logits has \(logitsCount) elements, expected rows \(rows) × cols \(cols)")
+    precondition(labelsCount == rows && lossesCount == rows && (maskCount ?? rows) == rows,
+                 "softmaxCrossEntropy: labels \(labelsCount), mask \(maskCount.map(String.init) ?? "nil"), losses \(lossesCount): each must have rows = \(rows) elements")
+}
