@@ -1,1 +1,0 @@
-// Placeholder: the Datasets module (Foundation only).

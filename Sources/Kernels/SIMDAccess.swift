@@ -1,0 +1,20 @@
+// Eight-lane Float loads and stores at any address (no alignment needed).
+// They compile to single `vmovups` instructions on AVX2; no bounds checks, so callers keep indices valid.
+
+/// Loads `p[0..<8]` as one vector.
+@inline(__always)
+func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+/// Loads `p[0..<8]` as one vector.
+@inline(__always)
+func load8(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+/// Stores the eight lanes of `v` to `p[0..<8]`.
+@inline(__always)
+func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+}

@@ -1,0 +1,155 @@
+// Tests `matmul` (both its direct and packed paths) against `matmulReference` on awkward shapes,
+// every transpose/accumulate combination, k = 0, and bit-identical results for 1 and 2 threads.
+
+import Testing
+@testable import Kernels
+
+/// One (m, n, k) problem; sizes straddle the SIMD width (8), the tile (6×16) and the blocks (MC 144, KC 256).
+private struct GemmShape: CustomTestStringConvertible, Sendable {
+    let m: Int, n: Int, k: Int
+    var testDescription: String { "\(m)x\(n)x\(k)" }
+}
+
+/// transposeA, transposeB and accumulate.
+private struct GemmFlags: CustomTestStringConvertible, Sendable {
+    let transposeA: Bool, transposeB: Bool, accumulate: Bool
+    var testDescription: String { "tA \(transposeA) tB \(transposeB) acc \(accumulate)" }
+    static let all: [GemmFlags] = [false, true].flatMap { ta in
+        [false, true].flatMap { tb in [false, true].map { GemmFlags(transposeA: ta, transposeB: tb, accumulate: $0) } }
+    }
+}
+
+private let awkwardShapes: [GemmShape] = [
+    GemmShape(m: 1, n: 1, k: 1), GemmShape(m: 1, n: 65, k: 7), GemmShape(m: 65, n: 1, k: 13),
+    GemmShape(m: 7, n: 13, k: 33), GemmShape(m: 13, n: 7, k: 1), GemmShape(m: 33, n: 65, k: 13),
+    GemmShape(m: 65, n: 33, k: 65), GemmShape(m: 6, n: 16, k: 8), GemmShape(m: 12, n: 32, k: 1),
+    GemmShape(m: 150, n: 17, k: 300), GemmShape(m: 300, n: 257, k: 129), GemmShape(m: 9, n: 64, k: 600),
+]
+
+/// Deterministic uniform values in [-1, 1) (SplitMix64), so failures reproduce.
+private func seededValues(_ count: Int, seed: UInt64) -> [Float] {
+    var state = seed
+    return (0..<count).map { _ in
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return Float(z >> 40) / Float(1 << 23) - 1
+    }
+}
+
+/// Runs `matmul` with the given path and thread count on fresh copies of C.
+private func runMatMul(_ a: [Float], _ b: [Float], _ c: [Float], _ s: GemmShape, _ f: GemmFlags,
+               path: MatMulPath, threads: Int) -> [Float] {
+    var out = c
+    a.withUnsafeBufferPointer { pa in
+        b.withUnsafeBufferPointer { pb in
+            out.withUnsafeMutableBufferPointer { pc in
+                matmul(pa, pb, into: pc, m: s.m, n: s.n, k: s.k, transposeA: f.transposeA,
+                       transposeB: f.transposeB, accumulate: f.accumulate, path: path, threads: threads)
+            }
+        }
+    }
+    return out
+}
+
+/// Largest |fast − reference| divided by its allowed error, (k + 2)·ε·(|C₀| + Σ_p |op(A)[i,p]·op(B)[p,j]|).
+/// Both results round at most k + 1 times, so a correct kernel stays below 1.
+private func worstErrorRatio(_ fast: [Float], _ reference: [Float], a: [Float], b: [Float], c0: [Float],
+                     _ s: GemmShape, _ f: GemmFlags) -> Float {
+    var worst: Float = 0
+    for i in 0..<s.m {
+        for j in 0..<s.n {
+            var magnitude: Float = f.accumulate ? abs(c0[i * s.n + j]) : 0
+            for p in 0..<s.k {
+                let x = f.transposeA ? a[p * s.m + i] : a[i * s.k + p]
+                let y = f.transposeB ? b[j * s.k + p] : b[p * s.n + j]
+                magnitude += abs(x * y)
+            }
+            let allowed = Float(s.k + 2) * Float.ulpOfOne * magnitude + Float.leastNormalMagnitude
+            worst = max(worst, abs(fast[i * s.n + j] - reference[i * s.n + j]) / allowed)
+        }
+    }
+    return worst
+}
+
+@Test("matmul matches matmulReference", arguments: awkwardShapes, GemmFlags.all)
+private func matmulMatchesReference(shape: GemmShape, flags: GemmFlags) {
+    let a = seededValues(shape.m * shape.k, seed: 1)
+    let b = seededValues(shape.k * shape.n, seed: 2)
+    let c0 = seededValues(shape.m * shape.n, seed: 3)
+    var reference = c0
+    a.withUnsafeBufferPointer { pa in
+        b.withUnsafeBufferPointer { pb in
+            reference.withUnsafeMutableBufferPointer { pc in
+                matmulReference(pa, pb, into: pc, m: shape.m, n: shape.n, k: shape.k, transposeA: flags.transposeA,
+                                transposeB: flags.transposeB, accumulate: flags.accumulate)
+            }
+        }
+    }
+    for path in [MatMulPath.automatic, .direct, .packed] {
+        let fast = runMatMul(a, b, c0, shape, flags, path: path, threads: 2)
+        let ratio = worstErrorRatio(fast, reference, a: a, b: b, c0: c0, shape, flags)
+        #expect(ratio < 1, "path \(path): worst error is \(ratio) × the allowed bound")
+    }
+}
+
+@Test("k = 0 gives C = 0, or leaves C unchanged when accumulating", arguments: GemmFlags.all)
+private func emptyDepth(flags: GemmFlags) {
+    let shape = GemmShape(m: 7, n: 13, k: 0)
+    let c0 = seededValues(shape.m * shape.n, seed: 4)
+    for path in [MatMulPath.automatic, .direct, .packed] {
+        let out = runMatMul([], [], c0, shape, flags, path: path, threads: 2)
+        #expect(out == (flags.accumulate ? c0 : [Float](repeating: 0, count: c0.count)), "path \(path)")
+    }
+}
+
+@Test("the public matmul writes only the leading m·n floats of C")
+private func publicEntryRespectsBufferLength() {
+    let shape = GemmShape(m: 33, n: 65, k: 13)
+    let a = seededValues(shape.m * shape.k, seed: 5)
+    let b = seededValues(shape.k * shape.n, seed: 6)
+    var c = [Float](repeating: .nan, count: shape.m * shape.n + 5)
+    var reference = c
+    a.withUnsafeBufferPointer { pa in
+        b.withUnsafeBufferPointer { pb in
+            c.withUnsafeMutableBufferPointer { matmul(pa, pb, into: $0, m: shape.m, n: shape.n, k: shape.k) }
+            reference.withUnsafeMutableBufferPointer {
+                matmulReference(pa, pb, into: $0, m: shape.m, n: shape.n, k: shape.k)
+            }
+        }
+    }
+    let flags = GemmFlags(transposeA: false, transposeB: false, accumulate: false)
+    let count = shape.m * shape.n
+    #expect(worstErrorRatio(Array(c[..<count]), Array(reference[..<count]), a: a, b: b, c0: [], shape, flags) < 1)
+    #expect(c[count...].allSatisfy { $0.isNaN })
+}
+
+/// Shapes that use several tasks, column groups, depth passes and edge tiles.
+private let determinismShapes: [GemmShape] = [
+    GemmShape(m: 300, n: 257, k: 600), GemmShape(m: 9, n: 64, k: 2000), GemmShape(m: 1280, n: 64, k: 576),
+    GemmShape(m: 3920, n: 64, k: 9),
+]
+
+@Test("1 and 2 threads give bit-identical results", .enabled(if: Parallelism.threads > 1, "needs METALEARN_THREADS > 1"),
+      arguments: determinismShapes, GemmFlags.all)
+private func threadCountDoesNotChangeBits(shape: GemmShape, flags: GemmFlags) {
+    let a = seededValues(shape.m * shape.k, seed: 7)
+    let b = seededValues(shape.k * shape.n, seed: 8)
+    let c0 = seededValues(shape.m * shape.n, seed: 9)
+    let serial = runMatMul(a, b, c0, shape, flags, path: .packed, threads: 1)
+    let parallel = runMatMul(a, b, c0, shape, flags, path: .packed, threads: 2)
+    #expect(serial.map(\.bitPattern) == parallel.map(\.bitPattern))
+}
+
+@Test("a too-small buffer stops with a message instead of reading out of bounds")
+private func tooSmallBufferIsRejected() async {
+    await #expect(processExitsWith: .failure) {
+        let a = [Float](repeating: 1, count: 5)
+        var c = [Float](repeating: 0, count: 4)
+        a.withUnsafeBufferPointer { pa in
+            c.withUnsafeMutableBufferPointer { matmul(pa, pa, into: $0, m: 2, n: 2, k: 3) }
+        }
+    }
+}
