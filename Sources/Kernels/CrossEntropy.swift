@@ -20,7 +20,8 @@ public func softmaxCrossEntropyReference(
         let label = Int(labels[r])
         precondition(label >= 0 && label < cols, "softmaxCrossEntropy: labels[\(r)] = \(label) is outside 0..<\(cols)")
         let row = UnsafeBufferPointer(rebasing: logits[r * cols..<(r + 1) * cols])
-        let loss = logSumExpReference(row) - row[label]
+        let (largest, logTotal) = shiftedLogSumExpReference(row)
+        let loss = (largest - row[label]) + logTotal
         losses[r] = (mask?[r] ?? 1) * loss
     }
 }

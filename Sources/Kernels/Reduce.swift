@@ -22,6 +22,14 @@ public func sumAxis(
     _ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>,
     outer: Int, axis: Int, inner: Int, accumulate: Bool = false
 ) {
+    sumAxisReference(x, into: y, outer: outer, axis: axis, inner: inner, accumulate: accumulate)
+}
+
+/// Plain-loop specification of `sumAxis`.
+public func sumAxisReference(
+    _ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>,
+    outer: Int, axis: Int, inner: Int, accumulate: Bool = false
+) {
     precondition(outer >= 0 && axis >= 0 && inner >= 0, "sumAxis: negative size outer \(outer) axis \(axis) inner \(inner)")
     precondition(x.count == outer * axis * inner,
                  "sumAxis: x has \(x.count) elements, expected outer \(outer) × axis \(axis) × inner \(inner)")
@@ -37,6 +45,14 @@ public func sumAxis(
 
 /// The adjoint of `sumAxis`: x [outer, inner] → y [outer, axis, inner], y[o, a, i] (+)= x[o, i].
 public func broadcastAxis(
+    _ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>,
+    outer: Int, axis: Int, inner: Int, accumulate: Bool = false
+) {
+    broadcastAxisReference(x, into: y, outer: outer, axis: axis, inner: inner, accumulate: accumulate)
+}
+
+/// Plain-loop specification of `broadcastAxis`.
+public func broadcastAxisReference(
     _ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>,
     outer: Int, axis: Int, inner: Int, accumulate: Bool = false
 ) {

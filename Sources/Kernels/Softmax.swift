@@ -41,22 +41,23 @@ public func softmaxRowsReference(_ x: UnsafeBufferPointer<Float>, into out: Unsa
     }
 }
 
-/// Plain-loop specification of `logSoftmaxRows`.
+/// Plain-loop specification of `logSoftmaxRows`: out = (x − m) − log Σ exp(x − m), which keeps
+/// full precision near 0 even when m is huge.
 public func logSoftmaxRowsReference(_ x: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>, rows: Int, cols: Int) {
     checkRowsSizes("logSoftmaxRows", x.count, out.count, rows, cols)
     for r in 0..<rows {
         let row = r * cols
-        let logSum = logSumExpReference(UnsafeBufferPointer(rebasing: x[row..<row + cols]))
-        for j in 0..<cols { out[row + j] = x[row + j] - logSum }
+        let (largest, logTotal) = shiftedLogSumExpReference(UnsafeBufferPointer(rebasing: x[row..<row + cols]))
+        for j in 0..<cols { out[row + j] = (x[row + j] - largest) - logTotal }
     }
 }
 
-/// log Σ exp(x[j]) computed as m + log Σ exp(x[j] − m), m = max x (−inf for an empty row).
-func logSumExpReference(_ x: UnsafeBufferPointer<Float>) -> Float {
+/// (m, log Σ exp(x[j] − m)) with m = max x, so logsumexp(x) = m + second. m = −inf for an empty row.
+func shiftedLogSumExpReference(_ x: UnsafeBufferPointer<Float>) -> (largest: Float, logTotal: Float) {
     var largest = -Float.infinity
     for v in x { largest = max(largest, v) }
-    if largest == -Float.infinity { return largest }
+    if largest == -Float.infinity { return (largest, 0) }
     var total: Float = 0
     for v in x { total += expf(v - largest) }
-    return largest + logf(total)
+    return (largest, logf(total))
 }

@@ -1,0 +1,64 @@
+// Batch normalization: against the reference; the output has mean ≈ offset and variance ≈ scale²·var/(var+ε).
+
+import Kernels
+import Testing
+
+@Suite struct BatchNormTests {
+    static let shapes = [(1, 1), (7, 1), (13, 3), (33, 8), (65, 5), (2, 17), (784, 4), (3, 64)]
+
+    @Test(arguments: shapes, [false, true])
+    func matchesReference(shape: (Int, Int), scaled: Bool) {
+        let (rows, channels) = shape
+        let x = Buffer<Float>.random(rows * channels, seed: 121, in: -3...5)
+        let offset = Buffer<Float>.random(channels, seed: 122)
+        let scale = Buffer<Float>.random(channels, seed: 123, in: 0.5...2)
+        let outputs = (0..<2).map { _ in
+            (Buffer<Float>(count: x.count, value: .nan), Buffer<Float>(count: channels, value: .nan), Buffer<Float>(count: channels, value: .nan))
+        }
+        batchNormalize(x.input, offset: offset.input, scale: scaled ? scale.input : nil, into: outputs[0].0.output,
+                       mean: outputs[0].1.output, inverseStd: outputs[0].2.output, rows: rows, channels: channels, epsilon: 1e-5)
+        batchNormalizeReference(x.input, offset: offset.input, scale: scaled ? scale.input : nil, into: outputs[1].0.output,
+                                mean: outputs[1].1.output, inverseStd: outputs[1].2.output, rows: rows, channels: channels, epsilon: 1e-5)
+        #expect(maxRelativeError(outputs[0].0.array, outputs[1].0.array) < 1e-4)
+        #expect(maxRelativeError(outputs[0].1.array, outputs[1].1.array) < 1e-5)
+        #expect(maxRelativeError(outputs[0].2.array, outputs[1].2.array) < 1e-4)
+    }
+
+    @Test(arguments: [(33, 3), (200, 9)])
+    func outputStatistics(shape: (Int, Int)) {
+        let (rows, channels) = shape
+        let x = Buffer<Float>.random(rows * channels, seed: 124, in: 2...6)
+        let offset = Buffer<Float>((0..<channels).map { Float($0) - 1 })
+        let scale = Buffer<Float>((0..<channels).map { 0.5 + Float($0) })
+        let y = Buffer<Float>(count: x.count)
+        let mean = Buffer<Float>(count: channels)
+        let inverseStd = Buffer<Float>(count: channels)
+        let epsilon: Float = 1e-3
+        batchNormalize(x.input, offset: offset.input, scale: scale.input, into: y.output, mean: mean.output,
+                       inverseStd: inverseStd.output, rows: rows, channels: channels, epsilon: epsilon)
+        for c in 0..<channels {
+            let column = (0..<rows).map { Double(x[$0 * channels + c]) }
+            let xMean = column.reduce(0, +) / Double(rows)
+            let xVariance = column.map { ($0 - xMean) * ($0 - xMean) }.reduce(0, +) / Double(rows)
+            #expect(abs(Double(mean[c]) - xMean) < 1e-5)
+            #expect(abs(Double(inverseStd[c]) - 1 / (xVariance + Double(epsilon)).squareRoot()) < 1e-4)
+            let out = (0..<rows).map { Double(y[$0 * channels + c]) }
+            let yMean = out.reduce(0, +) / Double(rows)
+            let yVariance = out.map { ($0 - yMean) * ($0 - yMean) }.reduce(0, +) / Double(rows)
+            let s = Double(scale[c])
+            #expect(abs(yMean - Double(offset[c])) < 1e-5)
+            #expect(abs(yVariance - s * s * xVariance / (xVariance + Double(epsilon))) < 1e-4 * s * s)
+        }
+    }
+
+    @Test func singleRowNormalizesToOffset() {
+        let x = Buffer<Float>([3, -7])
+        let offset = Buffer<Float>([0.25, -1])
+        let y = Buffer<Float>(count: 2)
+        let mean = Buffer<Float>(count: 2)
+        let inverseStd = Buffer<Float>(count: 2)
+        batchNormalize(x.input, offset: offset.input, scale: nil, into: y.output, mean: mean.output, inverseStd: inverseStd.output,
+                       rows: 1, channels: 2, epsilon: 1e-2)
+        #expect(y.array == [0.25, -1] && mean.array == [3, -7] && inverseStd.array == [10, 10])
+    }
+}
