@@ -1,1 +1,0 @@
-// Placeholder: the Autodiff module (tensors, forward mode, tape, transforms).

@@ -1,0 +1,31 @@
+// Max-pool 2×2 (argmax from the kernel, then a gather) and global average pooling (a sum).
+// The argmax is taken from the primal and held constant: tangents and cotangents follow the
+// chosen elements, and the second derivative of the selection itself is zero.
+
+import Kernels
+
+extension Variable {
+    /// 2×2 max-pool with stride 2 over `[b, h, w, c]`; `ceilMode` keeps the last odd row/column.
+    public func maxPool2x2(ceilMode: Bool = false) -> Variable {
+        precondition(shape.count == 4, "maxPool2x2: needs [b, h, w, c], got \(shape)")
+        let (b, h, w, c) = (shape[0], shape[1], shape[2], shape[3])
+        let (ho, wo) = ceilMode ? ((h + 1) / 2, (w + 1) / 2) : (h / 2, w / 2)
+        var argmax = [Int32](repeating: 0, count: b * ho * wo * c)
+        _ = value.scalars.withUnsafeBufferPointer { x in
+            Tensor.filled(shape: [b, ho, wo, c]) { y in
+                argmax.withUnsafeMutableBufferPointer { indices in
+                    Kernels.maxPool2x2(x, into: y, argmax: indices, batch: b, height: h, width: w,
+                                       channels: c, ceilMode: ceilMode)
+                }
+            }
+        }
+        return gathering(argmax, shape: [b, ho, wo, c])
+    }
+
+    /// Mean over the spatial axes: `[b, h, w, c] → [b, c]`.
+    public func globalAveragePool() -> Variable {
+        precondition(shape.count == 4, "globalAveragePool: needs [b, h, w, c], got \(shape)")
+        let spatial = shape[1] * shape[2]
+        return reshaped(to: [shape[0], spatial, shape[3]]).sum(alongAxis: 1).scaled(by: 1 / Float(spatial))
+    }
+}

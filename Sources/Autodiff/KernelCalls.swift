@@ -1,0 +1,34 @@
+// Plumbing between Tensor and the pointer-based kernels: allocate the result, pass buffers.
+// Every Tensor-level op in Ops/ goes through these helpers.
+
+import Kernels
+
+extension Tensor {
+    /// A new tensor of `shape` whose scalars `fill` writes (every element must be written).
+    @inlinable
+    static func filled(shape: [Int], _ fill: (UnsafeMutableBufferPointer<Float>) -> Void) -> Tensor {
+        let count = shape.reduce(1, *)
+        let scalars = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            fill(buffer)
+            initialized = count
+        }
+        return Tensor(shape: shape, scalars: scalars)
+    }
+
+    /// Applies an elementwise kernel `x → out` and returns `out` with the shape of `self`.
+    @inlinable
+    func map(_ kernel: (UnsafeBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Void) -> Tensor {
+        scalars.withUnsafeBufferPointer { x in Tensor.filled(shape: shape) { kernel(x, $0) } }
+    }
+
+    /// Applies a binary elementwise kernel to two tensors of the same shape.
+    @inlinable
+    func zip(_ other: Tensor, _ name: String,
+             _ kernel: (UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Void
+    ) -> Tensor {
+        precondition(shape == other.shape, "\(name): shapes \(shape) and \(other.shape) differ")
+        return scalars.withUnsafeBufferPointer { a in
+            other.scalars.withUnsafeBufferPointer { b in Tensor.filled(shape: shape) { kernel(a, b, $0) } }
+        }
+    }
+}
