@@ -24,7 +24,7 @@ func matmulSum(_ terms: [(Tensor, Tensor)], transposeA: Bool, transposeB: Bool) 
             precondition(a.shape == a0.shape && b.shape == b0.shape, "matmulSum: mismatched terms")
             a.scalars.withUnsafeBufferPointer { pa in
                 b.scalars.withUnsafeBufferPointer { pb in
-                    Kernels.matmulReference(pa, pb, into: c, m: m, n: n, k: k, transposeA: transposeA,
+                    Kernels.matmul(pa, pb, into: c, m: m, n: n, k: k, transposeA: transposeA,
                                    transposeB: transposeB, accumulate: index > 0)
                 }
             }
