@@ -33,17 +33,20 @@ struct TinyConvTask {
         ]
     }
 
-    static func logits(_ p: [Variable], _ x: Variable) -> Variable {
+    /// conv → BN → ReLU → max-pool (twice) → dense; `smooth` swaps ReLU for softplus and the
+    /// max-pool for a stride-2 convolution, for checks that need no kinks.
+    static func logits(_ p: [Variable], _ x: Variable, smooth: Bool = false) -> Variable {
         var h = x
         for block in 0..<2 {
-            h = conv2D(h, weights: p[3 * block], bias: p[3 * block + 1], stride: 1, padding: .same)
-            h = h.batchNormalized(offset: p[3 * block + 2]).relu().maxPool2x2()
+            h = conv2D(h, weights: p[3 * block], bias: p[3 * block + 1], stride: smooth ? 2 : 1, padding: .same)
+            h = h.batchNormalized(offset: p[3 * block + 2])
+            h = smooth ? h.softplus() : h.relu().maxPool2x2()
         }
         return dense(h.reshaped(to: [h.shape[0], 16]), weights: p[6], bias: p[7])
     }
 
-    static func loss(images: Tensor, labels: [Int32]) -> ScalarFunction {
-        { p in logits(p, p[0].constant(images)).softmaxCrossEntropy(labels: labels).mean() }
+    static func loss(images: Tensor, labels: [Int32], smooth: Bool = false) -> ScalarFunction {
+        { p in logits(p, p[0].constant(images), smooth: smooth).softmaxCrossEntropy(labels: labels).mean() }
     }
 
     var supportLoss: ScalarFunction { Self.loss(images: support, labels: supportLabels) }
@@ -88,5 +91,51 @@ struct TinyConvMetaGradientTests {
         let firstAnalytic = innerProduct(first.gradient, v)
         #expect(abs(firstAnalytic - numeric) > 10 * abs(analytic - numeric),
                 "first order \(firstAnalytic) should be further from \(numeric) than second order \(analytic)")
+    }
+
+    @Test("with batch-norm offsets as non-adapted context and per-element step sizes (Meta-SGD)")
+    func contextAndStepSizes() {
+        // θ = convs and dense layer (adapted), φ = the two batch-norm offsets (not adapted), s = α.
+        let adaptedIndices = [0, 1, 3, 4, 6, 7], contextIndices = [2, 5]
+        let order = adaptedIndices + contextIndices   // losses take θ first, then φ
+        func reorder(_ f: @escaping ScalarFunction) -> ScalarFunction {
+            { p in
+                var original = p
+                for (position, index) in order.enumerated() { original[index] = p[position] }
+                return f(original)
+            }
+        }
+        // The smooth variant: this checks the algebra of φ and s, and kinks would only blur it.
+        let support = reorder(TinyConvTask.loss(images: task.support, labels: task.supportLabels, smooth: true))
+        let query = reorder(TinyConvTask.loss(images: task.query, labels: task.queryLabels, smooth: true))
+        let theta = adaptedIndices.map { task.theta[$0] }, phi = contextIndices.map { task.theta[$0] }
+        var generator = TestGenerator(seed: 5)
+        let rates = theta.map { Tensor.randomUniform(shape: $0.shape, in: 0.02...0.2, using: &generator) }
+        let result = metaGradient(at: theta, context: phi, supportLoss: support, queryLoss: query,
+                                  stepSizes: .perElement(rates), innerSteps: 2, firstOrder: false)
+
+        func adaptThenEvaluate(_ x: [Tensor]) -> Double {
+            var t = Array(x[0..<6])
+            let context = Array(x[6..<8]), s = Array(x[8...])
+            for _ in 0..<2 {
+                let g = gradient(at: t + context, in: support)
+                t = (0..<6).map { t[$0] - s[$0] * g[$0] }
+            }
+            return evaluate(query, at: t + context)
+        }
+        let point = theta + phi + rates
+        let v = point.map { Tensor.randomNormal(shape: $0.shape, using: &generator) }
+        let central = { (h: Float) in
+            (adaptThenEvaluate(perturb(point, along: v, by: h)) - adaptThenEvaluate(perturb(point, along: v, by: -h)))
+                / (2 * Double(h))
+        }
+        let numeric = (4 * central(5e-3) - central(1e-2)) / 3   // Richardson
+        let analytic = innerProduct(result.gradient + result.contextGradient + result.stepSizeGradient, v)
+        #expect(isClose(analytic, numeric, relativeTolerance: 2e-3, absoluteTolerance: 1e-4),
+                "analytic \(analytic), finite differences \(numeric)")
+        // Each part must matter, or this check would not test it.
+        for part in [result.contextGradient, result.stepSizeGradient] {
+            #expect(part.contains { $0.scalars.contains { abs($0) > 1e-4 } })
+        }
     }
 }
