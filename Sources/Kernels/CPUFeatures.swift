@@ -1,0 +1,56 @@
+// Refuses, with a clear message, to run AVX2+FMA code on a CPU without those features.
+// Package.swift builds for `haswell` (x86-64-v3) when the build machine has AVX2 and FMA; such a
+// binary copied to an older x86-64 CPU would die on an illegal instruction instead.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public enum CPUFeatures {
+    /// The instruction-set level this binary was compiled for.
+    public static var compiledTarget: String {
+        #if METALEARN_REQUIRES_AVX2
+        return "x86-64 with AVX2 + FMA (haswell)"
+        #elseif arch(x86_64)
+        return "generic x86-64 (SSE2 only: slow vector code)"
+        #elseif arch(arm64)
+        return "arm64 (NEON)"
+        #else
+        return "generic"
+        #endif
+    }
+
+    /// nil when this binary can run on this CPU; otherwise what is wrong and what to do.
+    public static func unsupportedReason() -> String? {
+        #if METALEARN_REQUIRES_AVX2 && os(Linux)
+        guard let flags = cpuFlags() else { return nil }  // cannot tell: let it run
+        let missing = ["avx2", "fma"].filter { !flags.contains($0) }
+        if missing.isEmpty { return nil }
+        return "This MetaLearn binary was built for CPUs with AVX2 and FMA, but this CPU lacks "
+            + missing.joined(separator: " and ")
+            + ". Rebuild on this machine (swift build -c release detects the CPU), or build a portable "
+            + "binary with METALEARN_TARGET_CPU=x86-64 swift build -c release (much slower vector code)."
+        #else
+        return nil
+        #endif
+    }
+
+    #if os(Linux)
+    /// The `flags` line of /proc/cpuinfo, split into words.
+    static func cpuFlags() -> Set<String>? {
+        guard let file = fopen("/proc/cpuinfo", "r") else { return nil }
+        defer { fclose(file) }
+        var line: UnsafeMutablePointer<CChar>? = nil
+        var capacity = 0
+        defer { free(line) }
+        while getline(&line, &capacity, file) > 0 {
+            guard let line else { break }
+            let text = String(cString: line)
+            if text.hasPrefix("flags") {
+                return Set(text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init))
+            }
+        }
+        return nil
+    }
+    #endif
+}
