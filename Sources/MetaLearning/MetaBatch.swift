@@ -1,0 +1,47 @@
+// A meta-batch: the tasks run in parallel on the cores and their gradients are summed in task
+// order, so the result is bit-identical whatever the number of threads.
+
+import Autodiff
+import Kernels
+import NN
+
+/// The averaged meta-gradient of a meta-batch.
+public struct MetaBatchGradient: Sendable {
+    /// Mean query loss over the tasks.
+    public var queryLoss: Float
+    /// Mean query accuracy (classification), nil for regression.
+    public var queryAccuracy: Float?
+    /// Mean of the task meta-gradients, in the order of `Parameters`.
+    public var parameterGradient: [Tensor]
+    /// Mean Meta-SGD step-size gradient, or nil.
+    public var stepSizeGradient: [Tensor]?
+}
+
+extension MetaLearner {
+    /// Meta-gradients of all `tasks`, computed in parallel, averaged in a fixed order.
+    public func metaBatchGradient(parameters: Parameters, stepSizes: Parameters?, tasks: [FewShotTask]) -> MetaBatchGradient {
+        precondition(!tasks.isEmpty, "metaBatchGradient: empty meta-batch")
+        let slots = UnsafeMutableBufferPointer<TaskGradient?>.allocate(capacity: tasks.count)
+        slots.initialize(repeating: nil)
+        defer { slots.deinitialize(); slots.deallocate() }
+        // Each task writes only its own slot.
+        nonisolated(unsafe) let results = slots
+        let learner = self
+        parallelFor(tasks.count) { index in
+            results[index] = learner.taskGradient(parameters: parameters, stepSizes: stepSizes, task: tasks[index])
+        }
+        let all = slots.map { $0! }
+        let scale = 1 / Float(tasks.count)
+        func mean(_ lists: [[Tensor]]) -> [Tensor] {
+            var total = lists[0]
+            for list in lists.dropFirst() { total = zip(total, list).map { $0 + $1 } }
+            return total.map { $0.scaled(by: scale) }
+        }
+        let accuracies = all.compactMap(\.queryAccuracy)
+        return MetaBatchGradient(
+            queryLoss: all.reduce(0) { $0 + $1.queryLoss } * scale,
+            queryAccuracy: accuracies.isEmpty ? nil : accuracies.reduce(0, +) * scale,
+            parameterGradient: mean(all.map(\.parameterGradient)),
+            stepSizeGradient: stepSizes == nil ? nil : mean(all.map { $0.stepSizeGradient! }))
+    }
+}
