@@ -61,7 +61,7 @@ func matmulPacked(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: Uns
                   m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, accumulate: Bool,
                   threads: Int) {
     let plan = MatMulPlan(m: m, n: n, k: k)
-    let packedB = UnsafeMutablePointer<Float>.allocate(capacity: plan.columns * k)
+    let packedB = allocateCacheAligned(plan.columns * k)
     defer { packedB.deallocate() }
     // Tasks write disjoint parts of packedB (one panel each) and of C (one block each).
     nonisolated(unsafe) let (sa, sb, sc, sp) = (a, b, c, packedB)
@@ -97,7 +97,7 @@ private func multiplyBlock(_ a: UnsafePointer<Float>, packedB: UnsafeMutablePoin
                            transposeA: Bool, accumulate: Bool, plan: MatMulPlan,
                            rowStart: Int, rows: Int, columns: Int) {
     let scratchCount = microRows * microColumns
-    let buffer = UnsafeMutablePointer<Float>.allocate(capacity: plan.rows * plan.depth + scratchCount)
+    let buffer = allocateCacheAligned(plan.rows * plan.depth + scratchCount)
     defer { buffer.deallocate() }
     let packedA = buffer
     let scratch = buffer + plan.rows * plan.depth
@@ -123,6 +123,13 @@ private func multiplyBlock(_ a: UnsafePointer<Float>, packedB: UnsafeMutablePoin
         }
         depthStart += depth
     }
+}
+
+/// Uninitialized room for `count` floats starting on a 64-byte cache line, so no 32-byte load
+/// of a packed panel (each row 64 bytes) straddles two lines. Free with `deallocate()`.
+private func allocateCacheAligned(_ count: Int) -> UnsafeMutablePointer<Float> {
+    UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
+        .bindMemory(to: Float.self, capacity: count)
 }
 
 /// `parallelFor` when `threads` > 1, a plain loop otherwise.

@@ -1,0 +1,103 @@
+// One JSON object per line for every benchmark result, tagged with where and when it was measured.
+// Keys keep the order they were added in, so lines stay easy to read and to diff.
+
+import Foundation
+import Kernels
+
+/// A JSON scalar: string, integer, floating-point number or boolean.
+enum JSONValue {
+    case string(String)
+    case integer(Int)
+    case number(Double)
+    case boolean(Bool)
+
+    var encoded: String {
+        switch self {
+        case .string(let text): return quoted(text)
+        case .integer(let value): return String(value)
+        case .number(let value): return value.isFinite ? String(format: "%.4g", value) : "null"
+        case .boolean(let value): return value ? "true" : "false"
+        }
+    }
+}
+
+/// An ordered list of key/value pairs printed as one JSON object on one line.
+struct BenchmarkResult {
+    private(set) var fields: [(key: String, value: JSONValue)] = []
+
+    /// Starts a result with `"benchmark": name`.
+    init(benchmark name: String) { add("benchmark", .string(name)) }
+
+    mutating func add(_ key: String, _ value: JSONValue) { fields.append((key, value)) }
+
+    /// Adds `median_ms`, `min_ms` and `runs`, plus `gflops` from the median when `flops` is given.
+    mutating func add(_ timings: Timings, flops: Double? = nil) {
+        add("median_ms", .number(timings.median))
+        add("min_ms", .number(timings.minimum))
+        add("runs", .integer(timings.runs))
+        if let flops { add("gflops", .number(flops / (timings.median / 1000) / 1e9)) }
+    }
+
+    /// The fields, then `threads`, `commit`, `date` and `machine` from `context`.
+    func jsonLine(_ context: RunContext) -> String {
+        let all = fields + [("threads", .integer(context.threads)), ("commit", .string(context.commit)),
+                            ("date", .string(context.date)), ("machine", .string(context.machine))]
+        return "{" + all.map { "\(quoted($0.key)): \($0.value.encoded)" }.joined(separator: ", ") + "}"
+    }
+}
+
+/// Facts about this run that every result line carries.
+struct RunContext {
+    let threads: Int
+    let commit: String
+    let date: String
+    let machine: String
+
+    /// Reads the thread count, the short git commit ("unknown" outside a repository), the date
+    /// (ISO 8601, UTC) and the CPU model with its core count.
+    static func current() -> RunContext {
+        RunContext(threads: Parallelism.threads, commit: gitCommit() ?? "unknown",
+                   date: ISO8601DateFormatter().string(from: Date()),
+                   machine: "\(cpuModel() ?? "unknown CPU"), \(ProcessInfo.processInfo.activeProcessorCount) cores")
+    }
+}
+
+/// `git rev-parse --short HEAD` in the current directory, or nil when git or the repository is missing.
+private func gitCommit() -> String? {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["git", "rev-parse", "--short", "HEAD"]
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    do { try process.run() } catch { return nil }
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { return nil }
+    let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    return text.isEmpty ? nil : text
+}
+
+/// The "model name" line of /proc/cpuinfo (Linux), or nil elsewhere.
+private func cpuModel() -> String? {
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+          let colon = line.firstIndex(of: ":") else { return nil }
+    return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+}
+
+/// `text` as a JSON string literal, with quotes, backslashes and control characters escaped.
+private func quoted(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out + "\""
+}

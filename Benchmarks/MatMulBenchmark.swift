@@ -1,0 +1,128 @@
+// GEMM benchmarks: the square 1024³ product and the im2col GEMMs of a Conv4 backbone (forward and both
+// gradients). Each case is checked against `matmulReference` before it is timed.
+
+import Kernels
+
+let gemm1024Benchmark = Benchmark(name: "gemm-1024", summary: "C = A·B with m = n = k = 1024") {
+    [try runGemm(GemmCase(pass: "forward", layer: nil, m: 1024, n: 1024, k: 1024), benchmark: "gemm-1024",
+                 verifiedRows: 96)]
+}
+
+let gemmConvBenchmark = Benchmark(
+    name: "gemm-conv", summary: "im2col GEMMs of a Conv4 on 80 images 28×28×1: forward, dW, dCols"
+) {
+    try conv4GemmCases().map { try runGemm($0, benchmark: "gemm-conv") }
+}
+
+/// One GEMM problem C[m×n] = op(A)[m×k]·op(B)[k×n] and where it comes from.
+struct GemmCase {
+    let pass: String
+    let layer: Int?
+    let m: Int, n: Int, k: Int
+    var transposeA = false
+    var transposeB = false
+
+    /// "MxKxN", the way im2col shapes are usually quoted (rows × depth × filters).
+    var shape: String { "\(m)x\(k)x\(n)" }
+    var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
+}
+
+/// The GEMMs of a 4-block conv net (64 filters 3×3, stride 2, padding 1) on 80 images 28×28×1.
+/// Layer l has M = 80·side², K = 9·channels-in, N = 64; sides 14, 7, 4, 2. Per layer:
+///
+///     forward   Y[M×N]  = cols[M×K] · W[K×N]
+///     dW        dW[K×N] = colsᵀ · dY          (transposeA, k = M)
+///     dCols     dC[M×K] = dY · Wᵀ             (transposeB, k = N)
+func conv4GemmCases() -> [GemmCase] {
+    let images = 80, filters = 64
+    let layers = [(side: 14, channelsIn: 1), (side: 7, channelsIn: 64), (side: 4, channelsIn: 64), (side: 2, channelsIn: 64)]
+    var cases: [GemmCase] = []
+    for (index, layer) in layers.enumerated() {
+        let rows = images * layer.side * layer.side
+        let depth = 9 * layer.channelsIn
+        cases.append(GemmCase(pass: "forward", layer: index + 1, m: rows, n: filters, k: depth))
+        cases.append(GemmCase(pass: "dW", layer: index + 1, m: depth, n: filters, k: rows, transposeA: true))
+        cases.append(GemmCase(pass: "dCols", layer: index + 1, m: rows, n: depth, k: filters, transposeB: true))
+    }
+    return cases
+}
+
+/// Verifies, warms up and times `matmul` on one case; returns its result line.
+/// `verifiedRows` limits the reference check to the first rows of C (needs transposeA false), to
+/// keep the O(m·n·k) triple loop short on big problems.
+/// - Complexity: O(m·n·k) per timed run.
+func runGemm(_ gemm: GemmCase, benchmark: String, verifiedRows: Int? = nil) throws -> BenchmarkResult {
+    let a = seededUniform(gemm.m * gemm.k, seed: 1)
+    let b = seededUniform(gemm.k * gemm.n, seed: 2)
+    var c = [Float](repeating: .nan, count: gemm.m * gemm.n)
+    let timings = try a.withUnsafeBufferPointer { pa in
+        try b.withUnsafeBufferPointer { pb in
+            try c.withUnsafeMutableBufferPointer { buffer in
+                let pc = buffer
+                let run = {
+                    matmul(pa, pb, into: pc, m: gemm.m, n: gemm.n, k: gemm.k,
+                           transposeA: gemm.transposeA, transposeB: gemm.transposeB)
+                }
+                run()
+                try verifyGemm(gemm, a: pa, b: pb, c: UnsafeBufferPointer(pc), rows: verifiedRows)
+                return measure { run(); blackHole(pc[0]) }
+            }
+        }
+    }
+    var result = BenchmarkResult(benchmark: benchmark)
+    result.add("shape", .string(gemm.shape))
+    result.add("pass", .string(gemm.pass))
+    if let layer = gemm.layer { result.add("layer", .integer(layer)) }
+    result.add("m", .integer(gemm.m))
+    result.add("n", .integer(gemm.n))
+    result.add("k", .integer(gemm.k))
+    result.add("transposeA", .boolean(gemm.transposeA))
+    result.add("transposeB", .boolean(gemm.transposeB))
+    result.add(timings, flops: gemm.flops)
+    return result
+}
+
+/// Checks C's first `rows` rows (all when nil) against `matmulReference`, allowing per element
+/// (k + 2)·ε·Σ_p |op(A)[i,p]·op(B)[p,j]|, the reference applied to |A| and |B|.
+func verifyGemm(_ gemm: GemmCase, a: UnsafeBufferPointer<Float>, b: UnsafeBufferPointer<Float>,
+                c: UnsafeBufferPointer<Float>, rows: Int?) throws {
+    let rows = min(rows ?? gemm.m, gemm.m)
+    precondition(rows == gemm.m || !gemm.transposeA, "verifyGemm: a row subset needs transposeA false")
+    let aRows = UnsafeBufferPointer(rebasing: a[0..<(rows * gemm.k)])
+    var expected = [Float](repeating: 0, count: rows * gemm.n)
+    var magnitude = expected
+    let absA = aRows.map(abs), absB = b.map(abs)
+    expected.withUnsafeMutableBufferPointer {
+        matmulReference(aRows, b, into: $0, m: rows, n: gemm.n, k: gemm.k,
+                        transposeA: gemm.transposeA, transposeB: gemm.transposeB)
+    }
+    absA.withUnsafeBufferPointer { pa in
+        absB.withUnsafeBufferPointer { pb in
+            magnitude.withUnsafeMutableBufferPointer {
+                matmulReference(pa, pb, into: $0, m: rows, n: gemm.n, k: gemm.k,
+                                transposeA: gemm.transposeA, transposeB: gemm.transposeB)
+            }
+        }
+    }
+    for index in 0..<expected.count {
+        let allowed = Float(gemm.k + 2) * Float.ulpOfOne * magnitude[index] + Float.leastNormalMagnitude
+        let error = abs(c[index] - expected[index])
+        guard error <= allowed else {  // also catches NaN, which marks an element never written
+            throw BenchmarkFailure(description: "\(gemm.shape) \(gemm.pass): C[\(index / gemm.n), \(index % gemm.n)] = "
+                + "\(c[index]) but the reference gives \(expected[index]) (allowed error \(allowed))")
+        }
+    }
+}
+
+/// `count` values uniform in [-1, 1) from a seeded SplitMix64 generator: same seed, same values.
+func seededUniform(_ count: Int, seed: UInt64) -> [Float] {
+    var state = seed
+    return (0..<count).map { _ in
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return Float(z >> 40) / Float(1 << 23) - 1
+    }
+}
