@@ -63,11 +63,12 @@ let package = Package(
         .target(name: "NN", dependencies: ["Autodiff"], swiftSettings: vector),
         .target(name: "MetaLearning", dependencies: ["NN"], swiftSettings: vector),
         .target(name: "Datasets", swiftSettings: vector),
+        .target(name: "DataConversion", dependencies: ["Datasets"], path: "data-tools/DataConversion", swiftSettings: vector),
 
         // MARK: - Executables
         .executableTarget(name: "metalearn", dependencies: ["MetaLearning", "Datasets"], swiftSettings: vector),
         .executableTarget(
-            name: "metalearn-data", dependencies: ["Datasets"], path: "data-tools/metalearn-data",
+            name: "metalearn-data", dependencies: ["Datasets", "DataConversion"], path: "data-tools/metalearn-data",
             swiftSettings: vector),
         .executableTarget(
             name: "Benchmarks", dependencies: ["MetaLearning"], path: "Benchmarks",
@@ -79,6 +80,6 @@ let package = Package(
         // MARK: - Tests
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"], swiftSettings: vector),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "NN", "MetaLearning", "TestSupport"], swiftSettings: vector),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], swiftSettings: vector),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "DataConversion"], swiftSettings: vector),
     ]
 )
