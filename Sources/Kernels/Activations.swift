@@ -1,5 +1,5 @@
 // Elementwise activation functions and their masks, out[i] = f(x[i]) on flat Float buffers.
-// `out` may be the very same buffer as `x`. Transcendentals use the C library (Glibc/Darwin).
+// `out` may be the very same buffer as `x`. exp and sigmoid use an 8-lane exp; the rest the C library.
 
 #if canImport(Glibc)
 import Glibc
@@ -23,21 +23,41 @@ func mapScalar(
     }
 }
 
+/// eˣ on eight lanes, within 1 ulp of the C library's `expf` (checked on every 64th Float in
+/// [−110, 95]). Cody–Waite reduction x = n·ln2 + r with |r| ≤ ln2/2, the Cephes degree-6
+/// polynomial for eʳ, then scaling by 2ⁿ in two halves, so overflow gives +inf and underflow
+/// reaches the subnormals and 0. NaN stays NaN.
+@inline(__always)
+func exp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    let clamped = x.replacing(with: -104, where: x .< -104).replacing(with: 89, where: x .> 89)
+    let magic = SIMD8<Float>(repeating: 12_582_912)  // 1.5·2²³: adding it rounds to an integer
+    let biased = clamped * 1.442_695_04 + magic      // n + magic, n = round(x / ln2)
+    let n = biased - magic
+    var r = clamped.addingProduct(n, SIMD8(repeating: -0.693_359_375))  // ln2 split in a high
+    r = r.addingProduct(n, SIMD8(repeating: 2.121_944_4e-4))             // and a low part
+    var p = SIMD8<Float>(repeating: 1.987_569_15e-4)
+    p = p * r + 1.398_199_95e-3
+    p = p * r + 8.333_451_9e-3
+    p = p * r + 4.166_579_59e-2
+    p = p * r + 1.666_666_55e-1
+    p = p * r + 5.000_000_12e-1
+    p = p * (r * r) + r + 1
+    // 2ⁿ = 2^(n/2) · 2^(n − n/2), each a normal Float for n in [−150, 128].
+    let exponent = unsafeBitCast(biased, to: SIMD8<Int32>.self) &- 0x4B40_0000
+    let half = exponent &>> 1
+    let scale1 = unsafeBitCast((half &+ 127) &<< 23, to: SIMD8<Float>.self)
+    let scale2 = unsafeBitCast((exponent &- half &+ 127) &<< 23, to: SIMD8<Float>.self)
+    return p * scale1 * scale2
+}
+
 /// Stable softplus log(1 + eˣ) = max(x, 0) + log1p(e^(−|x|)).
 @inline(__always)
 func softplusScalar(_ x: Float) -> Float { max(x, 0) + log1pf(expf(-abs(x))) }
 
-/// Logistic sigmoid 1 / (1 + e^(−x)), computed without overflow for large |x|.
-@inline(__always)
-func sigmoidScalar(_ x: Float) -> Float {
-    if x >= 0 { return 1 / (1 + expf(-x)) }
-    let e = expf(x)
-    return e / (1 + e)
-}
-
 /// out = eˣ
 public func exp(_ x: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>) {
-    mapScalar(x, out, "exp") { expf($0) }
+    precondition(x.count == out.count, "exp: x has \(x.count) elements but out has \(out.count)")
+    mapUnary(x, out, { exp8($0) }, { exp8(SIMD8(repeating: $0))[0] })
 }
 
 /// out = ln x (NaN for x < 0, −inf for 0)
@@ -50,9 +70,10 @@ public func tanh(_ x: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferP
     mapScalar(x, out, "tanh") { tanhf($0) }
 }
 
-/// out = 1 / (1 + e^(−x))
+/// out = 1 / (1 + e^(−x)) (e^(−x) = inf for x ≪ 0 gives exactly 0, never NaN)
 public func sigmoid(_ x: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>) {
-    mapScalar(x, out, "sigmoid") { sigmoidScalar($0) }
+    precondition(x.count == out.count, "sigmoid: x has \(x.count) elements but out has \(out.count)")
+    mapUnary(x, out, { 1 / (1 + exp8(-$0)) }, { 1 / (1 + exp8(SIMD8(repeating: -$0))[0]) })
 }
 
 /// out = log(1 + eˣ), computed stably as max(x, 0) + log1p(e^(−|x|))

@@ -1,14 +1,95 @@
 // Batch normalization with batch statistics over x [rows, channels] (rows = batch·height·width, NHWC).
 // Population variance; mean and 1/sqrt(var + eps) are written out for the backward pass.
+// Deterministic: the statistics blocks depend only on the sizes, never on the thread count.
 
 /// y = (x − mean)·invStd·(scale ?? 1) + offset, per channel, with
 /// mean[c] = (1/rows) Σᵣ x[r, c], var[c] = (1/rows) Σᵣ (x[r, c] − mean[c])², invStd[c] = 1/√(var[c] + ε).
+/// Two passes over x for the statistics (blocks of 64 rows summed in Float lanes, block sums added in
+/// Double in block order), one pass to normalize.
 public func batchNormalize(
     _ x: UnsafeBufferPointer<Float>, offset: UnsafeBufferPointer<Float>, scale: UnsafeBufferPointer<Float>?,
     into y: UnsafeMutableBufferPointer<Float>, mean: UnsafeMutableBufferPointer<Float>, inverseStd: UnsafeMutableBufferPointer<Float>,
     rows: Int, channels: Int, epsilon: Float
 ) {
-    batchNormalizeReference(x, offset: offset, scale: scale, into: y, mean: mean, inverseStd: inverseStd, rows: rows, channels: channels, epsilon: epsilon)
+    checkBatchNormSizes(x.count, offset.count, scale?.count, y.count, mean.count, inverseStd.count, rows, channels, epsilon)
+    guard channels > 0, let px = x.baseAddress, let py = y.baseAddress, let pm = mean.baseAddress,
+          let pv = inverseStd.baseAddress, let po = offset.baseAddress else { return }
+    let blocks = (rows + batchNormBlockRows - 1) / batchNormBlockRows
+    let partials = UnsafeMutableBufferPointer<Float>.allocate(capacity: blocks * channels)
+    defer { partials.deallocate() }
+    nonisolated(unsafe) let (sx, sy, sm, sv, so, ss, sp) = (px, py, pm, pv, po, scale?.baseAddress, partials.baseAddress!)
+    let blocksPerChunk = max(1, 65536 / (batchNormBlockRows * channels))
+
+    // Pass 1: per-block channel sums → mean.
+    forEachChunk(blocks, chunkSize: blocksPerChunk) { range in
+        for block in range { blockChannelSums(sx, block: block, rows: rows, channels: channels, center: nil, into: sp + block * channels) }
+    }
+    for c in 0..<channels {
+        var total: Double = 0
+        for block in 0..<blocks { total += Double(sp[block * channels + c]) }
+        sm[c] = Float(total / Double(rows))
+    }
+    // Pass 2: per-block sums of squared deviations → inverse standard deviation.
+    forEachChunk(blocks, chunkSize: blocksPerChunk) { range in
+        for block in range { blockChannelSums(sx, block: block, rows: rows, channels: channels, center: sm, into: sp + block * channels) }
+    }
+    for c in 0..<channels {
+        var total: Double = 0
+        for block in 0..<blocks { total += Double(sp[block * channels + c]) }
+        sv[c] = Float(1 / (total / Double(rows) + Double(epsilon)).squareRoot())
+    }
+    // Pass 3: y = (x − mean)·(invStd·scale) + offset.
+    for c in 0..<channels { sp[c] = sv[c] * (ss?[c] ?? 1) }  // reuse block 0 of partials as the gain
+    forEachChunk(rows, chunkSize: max(1, 65536 / channels)) { range in
+        for r in range {
+            let row = sx + r * channels, out = sy + r * channels
+            var c = 0
+            while c + 8 <= channels {
+                store8((load8(row + c) - load8(sm + c)) * load8(sp + c) + load8(so + c), out + c)
+                c += 8
+            }
+            while c < channels {
+                out[c] = (row[c] - sm[c]) * sp[c] + so[c]
+                c += 1
+            }
+        }
+    }
+}
+
+/// Rows per statistics block of `batchNormalize`.
+let batchNormBlockRows = 64
+
+/// partial[c] = Σ over the rows of `block` of x[r, c] (center == nil) or (x[r, c] − center[c])².
+@inline(__always)
+func blockChannelSums(
+    _ x: UnsafePointer<Float>, block: Int, rows: Int, channels: Int,
+    center: UnsafeMutablePointer<Float>?, into partial: UnsafeMutablePointer<Float>
+) {
+    let first = block * batchNormBlockRows, last = min(first + batchNormBlockRows, rows)
+    var c = 0
+    while c + 8 <= channels {
+        var total = SIMD8<Float>()
+        if let center {
+            let m = load8(center + c)
+            for r in first..<last {
+                let d = load8(x + r * channels + c) - m
+                total.addProduct(d, d)
+            }
+        } else {
+            for r in first..<last { total += load8(x + r * channels + c) }
+        }
+        store8(total, partial + c)
+        c += 8
+    }
+    while c < channels {
+        var total: Float = 0
+        for r in first..<last {
+            let v = x[r * channels + c]
+            if let center { total += (v - center[c]) * (v - center[c]) } else { total += v }
+        }
+        partial[c] = total
+        c += 1
+    }
 }
 
 /// Plain-loop specification of `batchNormalize` (two passes, Double accumulation).

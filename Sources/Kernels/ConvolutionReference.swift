@@ -63,13 +63,14 @@ public func col2imReference(_ cols: UnsafeBufferPointer<Float>, into x: UnsafeMu
 /// Direct convolution, the specification of im2col → GEMM:
 /// y[b, oy, ox, o] = Σ_{i, j, c} x[b, oy·s − padTop + i, ox·s − padLeft + j, c] · w[i, j, c, o],
 /// x [b, H, W, cin], weights [kh, kw, cin, cout] (HWIO), y [b, ho, wo, cout]; padded taps read 0.
+/// With `accumulate` the sum is added to y.
 public func convolutionReference(
     _ x: UnsafeBufferPointer<Float>, weights: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>,
-    geometry: ConvGeometry, outputChannels: Int
+    geometry: ConvGeometry, outputChannels: Int, accumulate: Bool = false
 ) {
     checkConvSizes("convolutionReference", geometry, inputCount: x.count, outputCount: y.count,
                    weightsCount: weights.count, outputChannels: outputChannels)
-    for i in 0..<y.count { y[i] = 0 }
+    if !accumulate { for i in 0..<y.count { y[i] = 0 } }
     forEachColumnEntry(geometry) { row, column, input in
         for o in 0..<outputChannels {
             y[row * outputChannels + o] += x[input] * weights[column * outputChannels + o]

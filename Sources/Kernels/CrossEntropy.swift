@@ -1,5 +1,13 @@
 // Softmax cross-entropy per row of [rows, cols] logits with integer labels and an optional mask:
-// losses[r] = mask[r] · (logsumexp(logits[r, :]) − logits[r, label_r]).
+// losses[r] = mask[r] · (logsumexp(logits[r, :]) − logits[r, label_r]), computed as (m − logit) + log Σ exp(· − m).
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// losses[r] = mask[r] · (logsumexp(logits[r, :]) − logits[r, labels[r]]); `mask == nil` means all ones.
 /// A row with mask 0 gives loss 0 (its label must still be in 0..<cols).
@@ -7,7 +15,19 @@ public func softmaxCrossEntropy(
     _ logits: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>, mask: UnsafeBufferPointer<Float>?,
     into losses: UnsafeMutableBufferPointer<Float>, rows: Int, cols: Int
 ) {
-    softmaxCrossEntropyReference(logits, labels: labels, mask: mask, into: losses, rows: rows, cols: cols)
+    checkCrossEntropySizes(logits.count, labels.count, mask?.count, losses.count, rows, cols)
+    guard rows > 0, let pl = logits.baseAddress, let pt = labels.baseAddress, let po = losses.baseAddress else { return }
+    nonisolated(unsafe) let (sl, st, sm, so) = (pl, pt, mask?.baseAddress, po)
+    forEachChunk(rows, chunkSize: rowsPerChunk(cols)) { range in
+        for r in range {
+            let label = Int(st[r])
+            precondition(label >= 0 && label < cols, "softmaxCrossEntropy: labels[\(r)] = \(label) is outside 0..<\(cols)")
+            let row = sl + r * cols
+            let largest = rowMaximum(row, count: cols)
+            let loss = (largest - row[label]) + logf(sumExpShifted(row, count: cols, shift: largest, store: nil))
+            so[r] = (sm?[r] ?? 1) * loss
+        }
+    }
 }
 
 /// Plain-loop specification of `softmaxCrossEntropy`.

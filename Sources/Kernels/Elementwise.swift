@@ -17,6 +17,20 @@ func forEachChunk(_ count: Int, chunkSize: Int, _ body: @Sendable (Range<Int>) -
     }
 }
 
+/// The first `count` (< 8) lanes from `p`, the others set to `fill`.
+@inline(__always)
+func loadPartial8(_ p: UnsafePointer<Float>, count: Int, fill: Float) -> SIMD8<Float> {
+    var v = SIMD8<Float>(repeating: fill)
+    for lane in 0..<count { v[lane] = p[lane] }
+    return v
+}
+
+/// Stores the first `count` (< 8) lanes of `v` to `p`.
+@inline(__always)
+func storePartial8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, count: Int) {
+    for lane in 0..<count { p[lane] = v[lane] }
+}
+
 /// Elements per parallel chunk for memory-bound elementwise maps.
 let elementwiseChunk = 1 << 16
 
@@ -37,9 +51,9 @@ func mapBinary(
     forEachChunk(out.count, chunkSize: elementwiseChunk) { range in
         var i = range.lowerBound
         while i + 8 <= range.upperBound {
-            let va = UnsafeRawPointer(sa + i).loadUnaligned(as: SIMD8<Float>.self)
-            let vb = UnsafeRawPointer(sb + i).loadUnaligned(as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(so + i).storeBytes(of: vector(va, vb), as: SIMD8<Float>.self)
+            let va = load8(sa + i)
+            let vb = load8(sb + i)
+            store8(vector(va, vb), so + i)
             i += 8
         }
         while i < range.upperBound {
@@ -61,8 +75,8 @@ func mapUnary(
     forEachChunk(out.count, chunkSize: elementwiseChunk) { range in
         var i = range.lowerBound
         while i + 8 <= range.upperBound {
-            let v = UnsafeRawPointer(sx + i).loadUnaligned(as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(so + i).storeBytes(of: vector(v), as: SIMD8<Float>.self)
+            let v = load8(sx + i)
+            store8(vector(v), so + i)
             i += 8
         }
         while i < range.upperBound {
@@ -122,10 +136,10 @@ public func addProduct(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer
     forEachChunk(c.count, chunkSize: elementwiseChunk) { range in
         var i = range.lowerBound
         while i + 8 <= range.upperBound {
-            let va = UnsafeRawPointer(sa + i).loadUnaligned(as: SIMD8<Float>.self)
-            let vb = UnsafeRawPointer(sb + i).loadUnaligned(as: SIMD8<Float>.self)
-            let vc = UnsafeRawPointer(sc + i).loadUnaligned(as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(sc + i).storeBytes(of: vc.addingProduct(va, vb), as: SIMD8<Float>.self)
+            let va = load8(sa + i)
+            let vb = load8(sb + i)
+            let vc = load8(sc + i)
+            store8(vc.addingProduct(va, vb), sc + i)
             i += 8
         }
         while i < range.upperBound {

@@ -1,23 +1,187 @@
-// im2col (NHWC input → [b·ho·wo, kh·kw·c] patch matrix, column = (i·kw + j)·c + channel) and its adjoint
-// col2im, plus the transposed convolution built on them (cols = y·Wᵀ, then col2im).
+// im2col (NHWC input → [b·ho·wo, kh·kw·c] patch matrix, column = (i·kw + j)·c + channel), its adjoint
+// col2im, and the two convolutions built on them with `matmul`: convolution (im2col, then cols·W) and
+// transposed convolution (cols = y·Wᵀ, then col2im). A window row that lies inside the input is one
+// contiguous run of kw·c floats in both x and cols, so it is copied (or added) in one go.
 
 /// x [b, H, W, c] → cols [b·ho·wo, kh·kw·c]: row (b, oy, ox) holds the input patch under that output
 /// position, column (i·kw + j)·c + channel; padded positions are 0.
 public func im2col(_ x: UnsafeBufferPointer<Float>, into cols: UnsafeMutableBufferPointer<Float>, geometry: ConvGeometry) {
-    im2colReference(x, into: cols, geometry: geometry)
+    let g = geometry
+    checkColumnSizes("im2col", g, inputCount: x.count, columnsCount: cols.count)
+    guard cols.count > 0, let pc = cols.baseAddress else { return }
+    guard let px = x.baseAddress, x.count > 0 else {  // an empty input pads to all zeros
+        pc.update(repeating: 0, count: cols.count)
+        return
+    }
+    nonisolated(unsafe) let (sx, sc) = (px, pc)
+    let runWidth = g.kernelWidth * g.inputChannels
+    forEachChunk(g.batch * g.outputHeight, chunkSize: max(1, 65536 / (g.outputWidth * g.columnWidth))) { range in
+        for outRow in range {
+            let (b, oy) = outRow.quotientAndRemainder(dividingBy: g.outputHeight)
+            for ox in 0..<g.outputWidth {
+                var target = sc + (outRow * g.outputWidth + ox) * g.columnWidth
+                let left = ox * g.strideWidth - g.padLeft
+                for i in 0..<g.kernelHeight {
+                    let iy = oy * g.strideHeight - g.padTop + i
+                    if iy < 0 || iy >= g.inputHeight {
+                        target.update(repeating: 0, count: runWidth)
+                    } else {
+                        let inputRow = sx + (b * g.inputHeight + iy) * g.inputWidth * g.inputChannels
+                        if left >= 0 && left + g.kernelWidth <= g.inputWidth {
+                            copyFloats(from: inputRow + left * g.inputChannels, to: target, count: runWidth)
+                        } else {
+                            for j in 0..<g.kernelWidth {
+                                let ix = left + j
+                                let tap = target + j * g.inputChannels
+                                if ix < 0 || ix >= g.inputWidth {
+                                    tap.update(repeating: 0, count: g.inputChannels)
+                                } else {
+                                    copyFloats(from: inputRow + ix * g.inputChannels, to: tap, count: g.inputChannels)
+                                }
+                            }
+                        }
+                    }
+                    target += runWidth
+                }
+            }
+        }
+    }
 }
 
 /// The adjoint of `im2col`: x (+)= scatter-sum of cols, so ⟨im2col(x), y⟩ = ⟨x, col2im(y)⟩.
+/// Images run in parallel; within an image the additions follow the reference's order exactly.
 public func col2im(_ cols: UnsafeBufferPointer<Float>, into x: UnsafeMutableBufferPointer<Float>, geometry: ConvGeometry, accumulate: Bool = false) {
-    col2imReference(cols, into: x, geometry: geometry, accumulate: accumulate)
+    let g = geometry
+    checkColumnSizes("col2im", g, inputCount: x.count, columnsCount: cols.count)
+    guard x.count > 0, let px = x.baseAddress else { return }
+    if !accumulate { px.update(repeating: 0, count: x.count) }
+    guard cols.count > 0, let pc = cols.baseAddress else { return }
+    nonisolated(unsafe) let (sx, sc) = (px, pc)
+    let runWidth = g.kernelWidth * g.inputChannels
+    let imageColumns = g.outputHeight * g.outputWidth * g.columnWidth
+    forEachChunk(g.batch, chunkSize: max(1, 65536 / imageColumns)) { range in
+        for b in range {
+            var source = sc + b * imageColumns
+            let image = sx + b * g.inputHeight * g.inputWidth * g.inputChannels
+            for oy in 0..<g.outputHeight {
+                for ox in 0..<g.outputWidth {
+                    let left = ox * g.strideWidth - g.padLeft
+                    for i in 0..<g.kernelHeight {
+                        let iy = oy * g.strideHeight - g.padTop + i
+                        if iy >= 0 && iy < g.inputHeight {
+                            let inputRow = image + iy * g.inputWidth * g.inputChannels
+                            if left >= 0 && left + g.kernelWidth <= g.inputWidth {
+                                addFloats(from: source, to: inputRow + left * g.inputChannels, count: runWidth)
+                            } else {
+                                for j in 0..<g.kernelWidth where left + j >= 0 && left + j < g.inputWidth {
+                                    addFloats(from: source + j * g.inputChannels, to: inputRow + (left + j) * g.inputChannels,
+                                              count: g.inputChannels)
+                                }
+                            }
+                        }
+                        source += runWidth
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// target[0..<count] = source[0..<count], eight at a time (short runs are common: c = 1, kw = 3).
+@inline(__always)
+func copyFloats(from source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int) {
+    var i = 0
+    while i + 8 <= count {
+        store8(load8(source + i), target + i)
+        i += 8
+    }
+    while i < count {
+        target[i] = source[i]
+        i += 1
+    }
+}
+
+/// target[0..<count] += source[0..<count].
+@inline(__always)
+func addFloats(from source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int) {
+    var i = 0
+    while i + 8 <= count {
+        store8(load8(target + i) + load8(source + i), target + i)
+        i += 8
+    }
+    while i < count {
+        target[i] += source[i]
+        i += 1
+    }
+}
+
+/// Floats of column matrix built at once by the GEMM-based convolutions (16 MiB); larger batches
+/// are processed in groups of whole images, which does not change any result.
+let convolutionColumnBudget = 1 << 22
+
+/// Images per group so that one group's column matrix fits `convolutionColumnBudget`.
+func imagesPerGroup(_ g: ConvGeometry) -> Int {
+    max(1, min(g.batch, convolutionColumnBudget / max(1, g.outputHeight * g.outputWidth * g.columnWidth)))
+}
+
+/// The same geometry for `count` images.
+func geometryForImages(_ g: ConvGeometry, count: Int) -> ConvGeometry {
+    ConvGeometry(batch: count, inputHeight: g.inputHeight, inputWidth: g.inputWidth, inputChannels: g.inputChannels,
+                 kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth, stride: g.strideHeight,
+                 padding: .explicit(top: g.padTop, bottom: g.padBottom, left: g.padLeft, right: g.padRight))
+}
+
+/// Convolution by im2col and `matmul`: y [b, ho, wo, cout] (+)= im2col(x) · W, with
+/// weights [kh, kw, cin, cout] (HWIO) seen as a [kh·kw·cin, cout] matrix. `convolutionReference` is the spec.
+public func convolution(
+    _ x: UnsafeBufferPointer<Float>, weights: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>,
+    geometry: ConvGeometry, outputChannels: Int, accumulate: Bool = false
+) {
+    let g = geometry
+    checkConvSizes("convolution", g, inputCount: x.count, outputCount: y.count, weightsCount: weights.count, outputChannels: outputChannels)
+    guard y.count > 0 else { return }
+    let group = imagesPerGroup(g)
+    let imageInput = g.inputHeight * g.inputWidth * g.inputChannels
+    let imageRows = g.outputHeight * g.outputWidth
+    let columns = UnsafeMutableBufferPointer<Float>.allocate(capacity: group * imageRows * g.columnWidth)
+    defer { columns.deallocate() }
+    for first in stride(from: 0, to: g.batch, by: group) {
+        let count = min(group, g.batch - first)
+        let part = geometryForImages(g, count: count)
+        let partColumns = UnsafeMutableBufferPointer(rebasing: columns[0..<part.columnRows * g.columnWidth])
+        im2col(UnsafeBufferPointer(rebasing: x[first * imageInput..<(first + count) * imageInput]), into: partColumns, geometry: part)
+        matmul(UnsafeBufferPointer(partColumns), weights,
+               into: UnsafeMutableBufferPointer(rebasing: y[first * imageRows * outputChannels..<(first + count) * imageRows * outputChannels]),
+               m: part.columnRows, n: outputChannels, k: g.columnWidth, accumulate: accumulate)
+    }
 }
 
 /// Transposed convolution: given y [b, ho, wo, cout] and weights [kh, kw, cin, cout] of a convolution with
-/// this geometry, x [b, H, W, cin] (+)= its adjoint applied to y. E.g. PyTorch ConvTranspose(k4, s2, p1)
-/// 2→4 is the geometry of a convolution 4→2 with k4, s2, padding 1.
+/// this geometry, x [b, H, W, cin] (+)= the adjoint of that convolution applied to y:
+/// cols = y · Wᵀ ([b·ho·wo, kh·kw·cin]), then col2im. E.g. PyTorch ConvTranspose(k4, s2, p1) 2→4 is the
+/// geometry of a convolution 4→2 with k4, s2, padding 1. `transposedConvolutionReference` is the spec.
 public func transposedConvolution(
     _ y: UnsafeBufferPointer<Float>, weights: UnsafeBufferPointer<Float>, into x: UnsafeMutableBufferPointer<Float>,
     geometry: ConvGeometry, outputChannels: Int, accumulate: Bool = false
 ) {
-    transposedConvolutionReference(y, weights: weights, into: x, geometry: geometry, outputChannels: outputChannels, accumulate: accumulate)
+    let g = geometry
+    checkConvSizes("transposedConvolution", g, inputCount: x.count, outputCount: y.count, weightsCount: weights.count,
+                   outputChannels: outputChannels)
+    guard x.count > 0 else { return }
+    if !accumulate { x.baseAddress!.update(repeating: 0, count: x.count) }
+    guard y.count > 0 else { return }
+    let group = imagesPerGroup(g)
+    let imageInput = g.inputHeight * g.inputWidth * g.inputChannels
+    let imageRows = g.outputHeight * g.outputWidth
+    let columns = UnsafeMutableBufferPointer<Float>.allocate(capacity: group * imageRows * g.columnWidth)
+    defer { columns.deallocate() }
+    for first in stride(from: 0, to: g.batch, by: group) {
+        let count = min(group, g.batch - first)
+        let part = geometryForImages(g, count: count)
+        let partColumns = UnsafeMutableBufferPointer(rebasing: columns[0..<part.columnRows * g.columnWidth])
+        matmul(UnsafeBufferPointer(rebasing: y[first * imageRows * outputChannels..<(first + count) * imageRows * outputChannels]),
+               weights, into: partColumns, m: part.columnRows, n: g.columnWidth, k: outputChannels, transposeB: true)
+        col2im(UnsafeBufferPointer(partColumns), into: UnsafeMutableBufferPointer(rebasing: x[first * imageInput..<(first + count) * imageInput]),
+               geometry: part, accumulate: true)
+    }
 }

@@ -14,7 +14,65 @@ public func maxPool2x2(
     _ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>, argmax: UnsafeMutableBufferPointer<Int32>,
     batch: Int, height: Int, width: Int, channels: Int, ceilMode: Bool = false
 ) {
-    maxPool2x2Reference(x, into: y, argmax: argmax, batch: batch, height: height, width: width, channels: channels, ceilMode: ceilMode)
+    let outHeight = maxPool2x2OutputSize(height, ceilMode: ceilMode)
+    let outWidth = maxPool2x2OutputSize(width, ceilMode: ceilMode)
+    checkMaxPoolSizes(x.count, y.count, argmax.count, batch, height, width, channels, outHeight, outWidth)
+    guard y.count > 0, let px = x.baseAddress, let py = y.baseAddress, let pi = argmax.baseAddress else { return }
+    nonisolated(unsafe) let (sx, sy, si) = (px, py, pi)
+    let outRows = batch * outHeight
+    forEachChunk(outRows, chunkSize: max(1, 8192 / max(1, outWidth * channels))) { range in
+        for outRow in range {
+            let (b, oy) = outRow.quotientAndRemainder(dividingBy: outHeight)
+            for ox in 0..<outWidth {
+                // Window positions in order, clipped at the bottom/right edge (ceil mode).
+                var window = SIMD4<Int>(repeating: -1)
+                var taps = 0
+                for dy in 0..<2 where 2 * oy + dy < height {
+                    for dx in 0..<2 where 2 * ox + dx < width {
+                        window[taps] = ((b * height + 2 * oy + dy) * width + 2 * ox + dx) * channels
+                        taps += 1
+                    }
+                }
+                let out = (outRow * outWidth + ox) * channels
+                maxOverWindow(sx, window: window, taps: taps, channels: channels, into: sy + out, argmax: si + out)
+            }
+        }
+    }
+}
+
+/// For each channel c: the max of x[window[t] + c] over the first `taps` window positions and the
+/// flat index of the first position holding it. Eight channels at a time, then a scalar tail.
+@inline(__always)
+func maxOverWindow(
+    _ x: UnsafePointer<Float>, window: SIMD4<Int>, taps: Int, channels: Int,
+    into y: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>
+) {
+    let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+    var c = 0
+    while c + 8 <= channels {
+        var best = load8(x + window[0] + c)
+        var bestIndex = SIMD8<Int32>(repeating: Int32(window[0] + c)) &+ lanes
+        for t in 1..<max(taps, 1) {
+            let v = load8(x + window[t] + c)
+            let better = v .> best
+            best.replace(with: v, where: better)
+            bestIndex.replace(with: SIMD8<Int32>(repeating: Int32(window[t] + c)) &+ lanes, where: better)
+        }
+        store8(best, y + c)
+        UnsafeMutableRawPointer(argmax + c).storeBytes(of: bestIndex, as: SIMD8<Int32>.self)
+        c += 8
+    }
+    while c < channels {
+        var best = x[window[0] + c]
+        var bestIndex = window[0] + c
+        for t in 1..<max(taps, 1) where x[window[t] + c] > best {
+            best = x[window[t] + c]
+            bestIndex = window[t] + c
+        }
+        y[c] = best
+        argmax[c] = Int32(bestIndex)
+        c += 1
+    }
 }
 
 /// Plain-loop specification of `maxPool2x2`.
@@ -67,8 +125,30 @@ func checkMaxPoolSizes(
 }
 
 /// Global average pool: x [batch, spatial, channels] → y [batch, channels], y[b, c] = mean over spatial.
+/// Sums in spatial order per channel, eight channels at a time (the same order as the reference).
 public func globalAveragePool(_ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>, batch: Int, spatial: Int, channels: Int) {
-    globalAveragePoolReference(x, into: y, batch: batch, spatial: spatial, channels: channels)
+    checkAveragePoolSizes(x.count, y.count, batch, spatial, channels)
+    guard y.count > 0, let px = x.baseAddress, let py = y.baseAddress else { return }
+    nonisolated(unsafe) let (sx, sy) = (px, py)
+    let count = Float(spatial)
+    forEachChunk(batch, chunkSize: max(1, 65536 / (spatial * channels))) { range in
+        for b in range {
+            let image = sx + b * spatial * channels, out = sy + b * channels
+            var c = 0
+            while c + 8 <= channels {
+                var total = SIMD8<Float>()
+                for s in 0..<spatial { total += load8(image + s * channels + c) }
+                store8(total / count, out + c)
+                c += 8
+            }
+            while c < channels {
+                var total: Float = 0
+                for s in 0..<spatial { total += image[s * channels + c] }
+                out[c] = total / count
+                c += 1
+            }
+        }
+    }
 }
 
 /// Plain-loop specification of `globalAveragePool`.

@@ -1,28 +1,165 @@
 // Reductions: whole-buffer sum and dot product, and sums over one axis of a [outer, axis, inner] view.
-// Summation order is fixed by the sizes alone (never by the thread count), so results are reproducible.
+// Summation order is fixed by the sizes alone (never by the thread count), so results are reproducible:
+// blocks of 256 summed in Float lanes, block totals added in Double, chunks of 64K combined in order.
 
-/// Σ x[i]. Accumulated in Double, in index order.
+/// Elements per parallel chunk of `sum` and `dot`.
+let reductionChunk = 1 << 16
+
+/// Σ x[i]: Float partial sums over blocks of 256, accumulated in Double.
 public func sum(_ x: UnsafeBufferPointer<Float>) -> Float {
+    guard let px = x.baseAddress else { return 0 }
+    nonisolated(unsafe) let sx = px
+    return Float(chunkedTotal(x.count) { range in blockSum(sx + range.lowerBound, nil, count: range.count) })
+}
+
+/// Σ a[i]·b[i], in the same order as `sum`.
+public func dot(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>) -> Float {
+    precondition(a.count == b.count, "dot: a has \(a.count) elements but b has \(b.count)")
+    guard let pa = a.baseAddress, let pb = b.baseAddress else { return 0 }
+    nonisolated(unsafe) let (sa, sb) = (pa, pb)
+    return Float(chunkedTotal(a.count) { range in blockSum(sa + range.lowerBound, sb + range.lowerBound, count: range.count) })
+}
+
+/// Plain-loop specification of `sum`: Double accumulation in index order.
+public func sumReference(_ x: UnsafeBufferPointer<Float>) -> Float {
     var total: Double = 0
     for v in x { total += Double(v) }
     return Float(total)
 }
 
-/// Σ a[i]·b[i]. Accumulated in Double, in index order.
-public func dot(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>) -> Float {
+/// Plain-loop specification of `dot`: Double accumulation in index order.
+public func dotReference(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>) -> Float {
     precondition(a.count == b.count, "dot: a has \(a.count) elements but b has \(b.count)")
     var total: Double = 0
     for i in 0..<a.count { total += Double(a[i]) * Double(b[i]) }
     return Float(total)
 }
 
+/// Splits 0..<count into `reductionChunk` ranges, totals each with `partial` in parallel and adds
+/// the chunk totals in order.
+func chunkedTotal(_ count: Int, _ partial: @Sendable (Range<Int>) -> Double) -> Double {
+    let chunks = (count + reductionChunk - 1) / reductionChunk
+    if chunks <= 1 { return count == 0 ? 0 : partial(0..<count) }
+    let totals = UnsafeMutableBufferPointer<Double>.allocate(capacity: chunks)
+    defer { totals.deallocate() }
+    nonisolated(unsafe) let st = totals
+    forEachChunk(count, chunkSize: reductionChunk) { range in st[range.lowerBound / reductionChunk] = partial(range) }
+    return totals.reduce(0, +)
+}
+
+/// Σ a[i] (or Σ a[i]·b[i] when `b` is given) over `count` elements: four 8-lane Float accumulators
+/// per block of 256, block totals added in Double.
+@inline(__always)
+func blockSum(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>?, count: Int) -> Double {
+    var total: Double = 0
+    var start = 0
+    while start < count {
+        let end = min(start + 256, count)
+        var (s0, s1, s2, s3) = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+        var i = start
+        if let b {
+            while i + 32 <= end {
+                s0.addProduct(load8(a + i), load8(b + i))
+                s1.addProduct(load8(a + i + 8), load8(b + i + 8))
+                s2.addProduct(load8(a + i + 16), load8(b + i + 16))
+                s3.addProduct(load8(a + i + 24), load8(b + i + 24))
+                i += 32
+            }
+            while i < end { s0[0] += a[i] * b[i]; i += 1 }
+        } else {
+            while i + 32 <= end {
+                s0 += load8(a + i)
+                s1 += load8(a + i + 8)
+                s2 += load8(a + i + 16)
+                s3 += load8(a + i + 24)
+                i += 32
+            }
+            while i < end { s0[0] += a[i]; i += 1 }
+        }
+        total += Double(((s0 + s1) + (s2 + s3)).sum())
+        start = end
+    }
+    return total
+}
+
+func checkAxisSizes(_ name: String, sourceCount: Int, sourceIsFull: Bool, targetCount: Int, _ outer: Int, _ axis: Int, _ inner: Int) {
+    precondition(outer >= 0 && axis >= 0 && inner >= 0, "\(name): negative size outer \(outer) axis \(axis) inner \(inner)")
+    let full = outer * axis * inner, reduced = outer * inner
+    precondition((sourceIsFull ? full : reduced) == sourceCount && (sourceIsFull ? reduced : full) == targetCount,
+                 "\(name): x has \(sourceCount) and y \(targetCount) elements; outer \(outer), axis \(axis), inner \(inner) "
+                    + "need \(sourceIsFull ? full : reduced) and \(sourceIsFull ? reduced : full)")
+}
+
 /// Sums over the middle axis: x viewed as [outer, axis, inner] → y [outer, inner],
-/// y[o, i] (+)= Σₐ x[o, a, i].
+/// y[o, i] (+)= Σₐ x[o, a, i]. Runs of 64 terms are summed in Float and the run totals in Double; a long
+/// axis is cut into fixed blocks (partial sums computed in parallel, then added in block order).
 public func sumAxis(
     _ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>,
     outer: Int, axis: Int, inner: Int, accumulate: Bool = false
 ) {
-    sumAxisReference(x, into: y, outer: outer, axis: axis, inner: inner, accumulate: accumulate)
+    checkAxisSizes("sumAxis", sourceCount: x.count, sourceIsFull: true, targetCount: y.count, outer, axis, inner)
+    guard let py = y.baseAddress, y.count > 0 else { return }
+    guard let px = x.baseAddress, axis > 0 else {
+        if !accumulate { py.update(repeating: 0, count: y.count) }
+        return
+    }
+    nonisolated(unsafe) let (sx, sy) = (px, py)
+    if inner == 1 {  // row sums of a contiguous [outer, axis] matrix
+        if outer == 1 {
+            sy[0] = (accumulate ? sy[0] : 0) + sum(x)
+            return
+        }
+        forEachChunk(outer, chunkSize: max(1, 65536 / axis)) { range in
+            for o in range { sy[o] = (accumulate ? sy[o] : 0) + Float(blockSum(sx + o * axis, nil, count: axis)) }
+        }
+        return
+    }
+    let blockRows = max(1, 16384 / inner)
+    let blocks = (axis + blockRows - 1) / blockRows
+    if blocks == 1 {
+        forEachChunk(outer, chunkSize: max(1, 65536 / (axis * inner))) { range in
+            for o in range { addRows(sx + o * axis * inner, rows: axis, inner: inner, into: sy + o * inner, accumulate: accumulate) }
+        }
+        return
+    }
+    // Long axis: partial[o, block, :] in parallel, then y[o, :] (+)= Σ_block partial in block order.
+    let partials = UnsafeMutableBufferPointer<Float>.allocate(capacity: outer * blocks * inner)
+    defer { partials.deallocate() }
+    nonisolated(unsafe) let sp = partials.baseAddress!
+    parallelFor(outer * blocks) { item in
+        let (o, block) = item.quotientAndRemainder(dividingBy: blocks)
+        let first = block * blockRows
+        addRows(sx + (o * axis + first) * inner, rows: min(blockRows, axis - first), inner: inner,
+                into: sp + item * inner, accumulate: false)
+    }
+    forEachChunk(outer, chunkSize: 1) { range in
+        for o in range { addRows(sp + o * blocks * inner, rows: blocks, inner: inner, into: sy + o * inner, accumulate: accumulate) }
+    }
+}
+
+/// out[:] (+)= Σ_r rows[r, :] for a contiguous [rows, inner] block, adding rows in order:
+/// Float lanes over runs of 64 rows, run totals accumulated in Double.
+@inline(__always)
+func addRows(_ source: UnsafePointer<Float>, rows: Int, inner: Int, into out: UnsafeMutablePointer<Float>, accumulate: Bool) {
+    var i = 0
+    while i + 8 <= inner {
+        var total = accumulate ? SIMD8<Double>(load8(out + i)) : SIMD8<Double>()
+        var first = 0
+        while first < rows {
+            var run = SIMD8<Float>()
+            for r in first..<min(first + 64, rows) { run += load8(source + r * inner + i) }
+            total += SIMD8<Double>(run)
+            first += 64
+        }
+        store8(SIMD8<Float>(total), out + i)
+        i += 8
+    }
+    while i < inner {
+        var total: Double = accumulate ? Double(out[i]) : 0
+        for r in 0..<rows { total += Double(source[r * inner + i]) }
+        out[i] = Float(total)
+        i += 1
+    }
 }
 
 /// Plain-loop specification of `sumAxis`.
@@ -30,10 +167,7 @@ public func sumAxisReference(
     _ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>,
     outer: Int, axis: Int, inner: Int, accumulate: Bool = false
 ) {
-    precondition(outer >= 0 && axis >= 0 && inner >= 0, "sumAxis: negative size outer \(outer) axis \(axis) inner \(inner)")
-    precondition(x.count == outer * axis * inner,
-                 "sumAxis: x has \(x.count) elements, expected outer \(outer) × axis \(axis) × inner \(inner)")
-    precondition(y.count == outer * inner, "sumAxis: y has \(y.count) elements, expected outer \(outer) × inner \(inner)")
+    checkAxisSizes("sumAxis", sourceCount: x.count, sourceIsFull: true, targetCount: y.count, outer, axis, inner)
     for o in 0..<outer {
         for i in 0..<inner {
             var total: Float = accumulate ? y[o * inner + i] : 0
@@ -48,7 +182,41 @@ public func broadcastAxis(
     _ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>,
     outer: Int, axis: Int, inner: Int, accumulate: Bool = false
 ) {
-    broadcastAxisReference(x, into: y, outer: outer, axis: axis, inner: inner, accumulate: accumulate)
+    checkAxisSizes("broadcastAxis", sourceCount: x.count, sourceIsFull: false, targetCount: y.count, outer, axis, inner)
+    guard y.count > 0, let px = x.baseAddress, let py = y.baseAddress else { return }
+    nonisolated(unsafe) let (sx, sy) = (px, py)
+    if inner == 1 {  // each x[o] fills (or is added to) a contiguous run of `axis` elements
+        forEachChunk(outer, chunkSize: max(1, 65536 / axis)) { range in
+            for o in range {
+                let v = SIMD8<Float>(repeating: sx[o])
+                let run = sy + o * axis
+                var a = 0
+                while a + 8 <= axis {
+                    store8(accumulate ? load8(run + a) + v : v, run + a)
+                    a += 8
+                }
+                while a < axis {
+                    run[a] = accumulate ? run[a] + v[0] : v[0]
+                    a += 1
+                }
+            }
+        }
+        return
+    }
+    forEachChunk(outer * axis, chunkSize: max(1, 65536 / inner)) { range in
+        for row in range {
+            let source = sx + (row / axis) * inner, target = sy + row * inner
+            var i = 0
+            while i + 8 <= inner {
+                store8(accumulate ? load8(target + i) + load8(source + i) : load8(source + i), target + i)
+                i += 8
+            }
+            while i < inner {
+                target[i] = accumulate ? target[i] + source[i] : source[i]
+                i += 1
+            }
+        }
+    }
 }
 
 /// Plain-loop specification of `broadcastAxis`.
@@ -56,10 +224,7 @@ public func broadcastAxisReference(
     _ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>,
     outer: Int, axis: Int, inner: Int, accumulate: Bool = false
 ) {
-    precondition(outer >= 0 && axis >= 0 && inner >= 0, "broadcastAxis: negative size outer \(outer) axis \(axis) inner \(inner)")
-    precondition(x.count == outer * inner, "broadcastAxis: x has \(x.count) elements, expected outer \(outer) × inner \(inner)")
-    precondition(y.count == outer * axis * inner,
-                 "broadcastAxis: y has \(y.count) elements, expected outer \(outer) × axis \(axis) × inner \(inner)")
+    checkAxisSizes("broadcastAxis", sourceCount: x.count, sourceIsFull: false, targetCount: y.count, outer, axis, inner)
     for o in 0..<outer {
         for a in 0..<axis {
             for i in 0..<inner {

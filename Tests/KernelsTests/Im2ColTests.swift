@@ -1,5 +1,5 @@
 // im2col / col2im against their references, the adjoint identity between them, and
-// im2col followed by a matrix product against the direct convolution.
+// im2col followed by a matrix product (and `convolution`) against the direct convolution.
 
 import Kernels
 import Testing
@@ -48,10 +48,27 @@ import Testing
         let w = Buffer<Float>.random(g.columnWidth * c.outputChannels, seed: 7)
         let columns = Buffer<Float>(count: g.columnRows * g.columnWidth)
         im2col(x.input, into: columns.output, geometry: g)
-        let viaColumns = plainMatMul(columns.array, w.array, m: g.columnRows, n: c.outputChannels, k: g.columnWidth)
+        let viaColumns = Buffer<Float>(count: g.columnRows * c.outputChannels, value: .nan)
+        matmul(columns.input, w.input, into: viaColumns.output, m: g.columnRows, n: c.outputChannels, k: g.columnWidth)
         let direct = Buffer<Float>(count: g.columnRows * c.outputChannels, value: .nan)
         convolutionReference(x.input, weights: w.input, into: direct.output, geometry: g, outputChannels: c.outputChannels)
-        #expect(maxRelativeError(viaColumns, direct.array) < 1e-5)
+        #expect(maxRelativeError(viaColumns.array, direct.array) < 1e-5)
+        // The same with plain loops, so a GEMM bug cannot hide an im2col bug.
+        let plain = plainMatMul(columns.array, w.array, m: g.columnRows, n: c.outputChannels, k: g.columnWidth)
+        #expect(maxRelativeError(plain, direct.array) < 1e-5)
+    }
+
+    @Test(arguments: convCases, [false, true])
+    func convolutionMatchesReference(_ c: ConvCase, accumulate: Bool) {
+        let g = c.geometry
+        let x = Buffer<Float>.random(g.inputCount, seed: 8)
+        let w = Buffer<Float>.random(g.columnWidth * c.outputChannels, seed: 9)
+        let fast = Buffer<Float>.random(g.columnRows * c.outputChannels, seed: 10)
+        let reference = Buffer<Float>.random(g.columnRows * c.outputChannels, seed: 10)
+        convolution(x.input, weights: w.input, into: fast.output, geometry: g, outputChannels: c.outputChannels, accumulate: accumulate)
+        convolutionReference(x.input, weights: w.input, into: reference.output, geometry: g, outputChannels: c.outputChannels,
+                             accumulate: accumulate)
+        #expect(maxRelativeError(fast.array, reference.array) < 1e-5)
     }
 
     /// A hand-checked 3×3 input, 2×2 kernel, padding 1 on top/left only: the first row of the

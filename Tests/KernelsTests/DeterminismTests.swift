@@ -1,0 +1,56 @@
+// The parallel kernels give bit-identical results for any thread count: their work split depends only
+// on the sizes. Sets the global Parallelism.threads, so the suite runs its tests one at a time.
+
+import Kernels
+import Testing
+
+@Suite(.serialized) struct DeterminismTests {
+    /// Runs `body` with 1, 2 and 3 threads and expects the same bits each time.
+    func expectSameForAnyThreadCount(_ body: () -> [Float], sourceLocation: SourceLocation = #_sourceLocation) {
+        let saved = Parallelism.threads
+        defer { Parallelism.threads = saved }
+        var results: [[UInt32]] = []
+        for threads in [1, 2, 3] {
+            Parallelism.threads = threads
+            results.append(body().map(\.bitPattern))
+        }
+        #expect(results[0] == results[1] && results[0] == results[2], sourceLocation: sourceLocation)
+    }
+
+    @Test func reductions() {
+        let x = Buffer<Float>.random(300_001, seed: 131)
+        expectSameForAnyThreadCount { [sum(x.input), dot(x.input, x.input)] }
+        let y = Buffer<Float>(count: 2 * 9)
+        expectSameForAnyThreadCount {
+            sumAxis(UnsafeBufferPointer(rebasing: x.input[0..<90_000]), into: y.output, outer: 2, axis: 5000, inner: 9)
+            return y.array
+        }
+    }
+
+    @Test func batchNormAndSoftmax() {
+        let x = Buffer<Float>.random(20_000 * 8, seed: 132)
+        let offset = Buffer<Float>(count: 8)
+        let (y, mean, inverseStd) = (Buffer<Float>(count: x.count), Buffer<Float>(count: 8), Buffer<Float>(count: 8))
+        expectSameForAnyThreadCount {
+            batchNormalize(x.input, offset: offset.input, scale: nil, into: y.output, mean: mean.output,
+                           inverseStd: inverseStd.output, rows: 20_000, channels: 8, epsilon: 1e-5)
+            return y.array + mean.array + inverseStd.array
+        }
+        expectSameForAnyThreadCount {
+            softmaxRows(x.input, into: y.output, rows: 16_000, cols: 10)
+            return y.array
+        }
+    }
+
+    @Test func convolutions() {
+        let g = ConvGeometry(batch: 16, inputHeight: 14, inputWidth: 14, inputChannels: 8, kernelHeight: 4, kernelWidth: 4,
+                             stride: 2, padding: .symmetric(1))
+        let y = Buffer<Float>.random(g.columnRows * 5, seed: 133)
+        let w = Buffer<Float>.random(g.columnWidth * 5, seed: 134)
+        let x = Buffer<Float>(count: g.inputCount)
+        expectSameForAnyThreadCount {
+            transposedConvolution(y.input, weights: w.input, into: x.output, geometry: g, outputChannels: 5)
+            return x.array
+        }
+    }
+}
