@@ -56,7 +56,7 @@ public enum DatasetError: Error, Equatable, Sendable, CustomStringConvertible, L
                 + "Re-convert it with this build: `swift run -c release metalearn-data <dataset> --source <dir> "
                 + "--output <dir>`."
         case .truncated(let path, let expected, let actual):
-            return "\(path) is truncated: the header needs \(expected) bytes but the file has \(actual). "
+            return "\(path) is truncated: it should have \(expected) bytes but has \(actual). "
                 + "The copy or conversion was interrupted. " + Self.reconvertHint
         case .corruptHeader(let path, let reason):
             return "\(path) has a corrupt header: \(reason). " + Self.reconvertHint

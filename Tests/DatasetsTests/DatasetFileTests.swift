@@ -98,7 +98,7 @@ import Testing
             #expect(error != nil, "prefix of \(length) bytes was accepted")
         }
         let message = DatasetError.truncated(path: "a.mlds", expectedBytes: 100, actualBytes: 7).description
-        #expect(message == "a.mlds is truncated: the header needs 100 bytes but the file has 7. The copy or "
+        #expect(message == "a.mlds is truncated: it should have 100 bytes but has 7. The copy or "
             + "conversion was interrupted. Re-create it from the original archive with `swift run -c release "
             + "metalearn-data <dataset> --source <dir> --output <dir>` (see data-tools/README.md).")
     }

@@ -40,37 +40,48 @@ public enum ResampleFilter: String, Sendable, CaseIterable {
     }
 }
 
-/// Resizes uint8 images stored `[H, W, C]` (C interleaved channels).
-public enum Resample {
-    static let precisionBits = 22  // Pillow: 32 − 8 − 2
+/// Resizes uint8 images stored `[H, W, C]` (C interleaved channels) from one size to another.
+/// The coefficients are computed once, so converting many same-size images is cheap.
+public struct Resampler: Sendable {
+    public let inHeight: Int, inWidth: Int, outHeight: Int, outWidth: Int
+    public let filter: ResampleFilter
+    private let horizontal: Resample.Coefficients
+    private let vertical: Resample.Coefficients
 
-    /// Pillow-equivalent `resize((width, height), filter)` of an 8-bit image.
-    public static func resize(_ pixels: [UInt8], height: Int, width: Int, channels: Int,
-                              toHeight outHeight: Int, toWidth outWidth: Int, filter: ResampleFilter) -> [UInt8] {
-        precondition(pixels.count == height * width * channels, "resize: \(pixels.count) bytes for \(height)×\(width)×\(channels)")
-        if height == outHeight && width == outWidth { return pixels }
+    public init(from size: (height: Int, width: Int), to outSize: (height: Int, width: Int), filter: ResampleFilter) {
+        precondition(size.height > 0 && size.width > 0 && outSize.height > 0 && outSize.width > 0, "Resampler: empty size")
+        (inHeight, inWidth, outHeight, outWidth) = (size.height, size.width, outSize.height, outSize.width)
+        self.filter = filter
+        horizontal = Resample.coefficients(inSize: inWidth, outSize: outWidth, filter: filter)
+        vertical = Resample.coefficients(inSize: inHeight, outSize: outHeight, filter: filter)
+    }
+
+    /// Pillow-equivalent `resize((outWidth, outHeight), filter)` of one 8-bit image.
+    public func resize(_ pixels: [UInt8], channels: Int) -> [UInt8] {
+        precondition(pixels.count == inHeight * inWidth * channels,
+                     "resize: \(pixels.count) bytes for \(inHeight)×\(inWidth)×\(channels)")
+        if inHeight == outHeight && inWidth == outWidth { return pixels }
         if filter == .nearest {
-            return nearest(pixels, height: height, width: width, channels: channels, toHeight: outHeight, toWidth: outWidth)
+            return Resample.nearest(pixels, height: inHeight, width: inWidth, channels: channels,
+                                    toHeight: outHeight, toWidth: outWidth)
         }
-        let vertical = coefficients(inSize: height, outSize: outHeight, filter: filter)
+        let precision = Resample.precisionBits
         // Rows the vertical pass reads (Pillow only resamples those horizontally).
-        let firstRow = vertical.bounds.first!.start
-        let lastRow = vertical.bounds.last!.start + vertical.bounds.last!.count
-        var current = pixels, currentWidth = width, rowOffset = 0
-        if outWidth != width {
-            let horizontal = coefficients(inSize: width, outSize: outWidth, filter: filter)
+        let firstRow = vertical.starts.first!, lastRow = vertical.starts.last! + vertical.counts.last!
+        var current = pixels, currentWidth = inWidth, rowOffset = 0
+        if outWidth != inWidth {
             let rows = lastRow - firstRow
             var out = [UInt8](repeating: 0, count: rows * outWidth * channels)
             for y in 0..<rows {
-                let source = (y + firstRow) * width * channels
+                let source = (y + firstRow) * inWidth * channels
                 for x in 0..<outWidth {
-                    let (start, count) = horizontal.bounds[x]
+                    let start = horizontal.starts[x], count = horizontal.counts[x], weights = x * horizontal.stride
                     for channel in 0..<channels {
-                        var sum = 1 << (precisionBits - 1)
+                        var sum = 1 << (precision - 1)
                         for k in 0..<count {
-                            sum += Int(current[source + (start + k) * channels + channel]) * horizontal.weights[x][k]
+                            sum += Int(current[source + (start + k) * channels + channel]) * horizontal.weights[weights + k]
                         }
-                        out[(y * outWidth + x) * channels + channel] = clip8(sum)
+                        out[(y * outWidth + x) * channels + channel] = Resample.clip8(sum)
                     }
                 }
             }
@@ -78,19 +89,34 @@ public enum Resample {
             currentWidth = outWidth
             rowOffset = firstRow
         }
-        if outHeight == height { return current }
-        var out = [UInt8](repeating: 0, count: outHeight * currentWidth * channels)
+        if outHeight == inHeight { return current }
+        let rowLength = currentWidth * channels
+        var out = [UInt8](repeating: 0, count: outHeight * rowLength)
         for y in 0..<outHeight {
-            let (start, count) = vertical.bounds[y]
-            for x in 0..<(currentWidth * channels) {
-                var sum = 1 << (precisionBits - 1)
-                for k in 0..<count {
-                    sum += Int(current[(start - rowOffset + k) * currentWidth * channels + x]) * vertical.weights[y][k]
-                }
-                out[y * currentWidth * channels + x] = clip8(sum)
+            let start = vertical.starts[y] - rowOffset, count = vertical.counts[y], weights = y * vertical.stride
+            for x in 0..<rowLength {
+                var sum = 1 << (precision - 1)
+                for k in 0..<count { sum += Int(current[(start + k) * rowLength + x]) * vertical.weights[weights + k] }
+                out[y * rowLength + x] = Resample.clip8(sum)
             }
         }
         return out
+    }
+}
+
+/// Pillow's resampling arithmetic.
+public enum Resample {
+    static let precisionBits = 22  // Pillow: 32 − 8 − 2
+
+    /// One axis: output `i` reads `counts[i]` inputs from `starts[i]` with fixed-point `weights[i·stride...]`.
+    struct Coefficients: Sendable {
+        var starts: [Int], counts: [Int], weights: [Int], stride: Int
+    }
+
+    /// Resizes one image (builds a `Resampler`; reuse one for many images).
+    public static func resize(_ pixels: [UInt8], height: Int, width: Int, channels: Int,
+                              toHeight outHeight: Int, toWidth outWidth: Int, filter: ResampleFilter) -> [UInt8] {
+        Resampler(from: (height, width), to: (outHeight, outWidth), filter: filter).resize(pixels, channels: channels)
     }
 
     /// Pillow's `clip8`: arithmetic shift, then clamp to 0...255.
@@ -99,13 +125,13 @@ public enum Resample {
     }
 
     /// Pillow's `precompute_coeffs` + `normalize_coeffs_8bpc` for one axis.
-    static func coefficients(inSize: Int, outSize: Int, filter: ResampleFilter)
-        -> (bounds: [(start: Int, count: Int)], weights: [[Int]]) {
+    static func coefficients(inSize: Int, outSize: Int, filter: ResampleFilter) -> Coefficients {
         let scale = Double(inSize) / Double(outSize)
         let filterScale = max(scale, 1)
         let support = filter.support * filterScale
         let inverseScale = 1.0 / filterScale
-        var bounds = [(start: Int, count: Int)](), weights = [[Int]]()
+        let stride = Int(support.rounded(.up)) * 2 + 1
+        var result = Coefficients(starts: [], counts: [], weights: [Int](repeating: 0, count: outSize * stride), stride: stride)
         for out in 0..<outSize {
             let center = (Double(out) + 0.5) * scale
             let start = max(Int(center - support + 0.5), 0)
@@ -114,10 +140,13 @@ public enum Resample {
             let total = kernel.reduce(0, +)
             if total != 0 { kernel = kernel.map { $0 / total } }
             let one = Double(1 << precisionBits)
-            weights.append(kernel.map { $0 < 0 ? Int(-0.5 + $0 * one) : Int(0.5 + $0 * one) })
-            bounds.append((start, end - start))
+            for (k, weight) in kernel.enumerated() {
+                result.weights[out * stride + k] = weight < 0 ? Int(-0.5 + weight * one) : Int(0.5 + weight * one)
+            }
+            result.starts.append(start)
+            result.counts.append(end - start)
         }
-        return (bounds, weights)
+        return result
     }
 
     /// Pillow's NEAREST resize (an affine map sampled at pixel centres):

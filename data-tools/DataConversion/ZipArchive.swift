@@ -18,6 +18,8 @@ public struct ZipArchive {
 
     public let data: Data
     public let entries: [Entry]
+    /// Files only (no directory entries), in central-directory order.
+    public let files: [Entry]
 
     public init(contentsOf url: URL) throws {
         try self.init(data: Data(contentsOf: url, options: .alwaysMapped))
@@ -26,10 +28,8 @@ public struct ZipArchive {
     public init(data: Data) throws {
         self.data = data
         entries = try data.withUnsafeBytes { try Self.readCentralDirectory($0) }
+        files = entries.filter { !$0.isDirectory }
     }
-
-    /// Files only (no directory entries), in central-directory order.
-    public var files: [Entry] { entries.filter { !$0.isDirectory } }
 
     private static func readCentralDirectory(_ bytes: UnsafeRawBufferPointer) throws -> [Entry] {
         func u16(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 }
