@@ -104,21 +104,39 @@ private func multiplyBlock(_ a: UnsafePointer<Float>, packedB: UnsafeMutablePoin
     let rowPanels = ceilDiv(rows, microRows)
     let columnPanels = ceilDiv(columns, microColumns)
 
+    // Row-major A is already a row-major panel with row stride k: full panels are read in place
+    // and only a last partial panel is copied (zero-padded). Transposed A is packed.
+    let inPlace = !transposeA && MatMulBlocking.rowMajorAInPlace
+    let fullPanels = rows / microRows
     var depthStart = 0
     while depthStart < k {
         let depth = min(plan.depth, k - depthStart)
-        packA(a, m: m, k: k, transposed: transposeA, rowStart: rowStart, rows: rows,
-              depthStart: depthStart, depth: depth, into: packedA)
+        if !inPlace {
+            packA(a, m: m, k: k, transposed: transposeA, rowStart: rowStart, rows: rows,
+                  depthStart: depthStart, depth: depth, into: packedA)
+        } else if fullPanels < rowPanels {
+            packA(a, m: m, k: k, transposed: false, rowStart: rowStart + fullPanels * microRows,
+                  rows: rows - fullPanels * microRows, depthStart: depthStart, depth: depth,
+                  into: packedA + fullPanels * microRows * depth)
+        }
         let addToC = accumulate || depthStart > 0
         for jr in 0..<columnPanels {
             let bPanel = UnsafePointer(packedB + jr * microColumns * k + depthStart * microColumns)
             let tileColumns = min(microColumns, columns - jr * microColumns)
             for ir in 0..<rowPanels {
                 let row = rowStart + ir * microRows
-                microTile(depth: depth, a: packedA + ir * microRows * depth, b: bPanel,
-                          c: c + row * n + jr * microColumns, ldc: n,
-                          rows: min(microRows, rows - ir * microRows), columns: tileColumns,
-                          addToC: addToC, scratch: scratch)
+                let cTile = c + row * n + jr * microColumns
+                let tileRows = min(microRows, rows - ir * microRows)
+                // Two call sites, so the compiler specializes the kernel for each layout's strides.
+                if transposeA {
+                    microTile(depth: depth, a: packedA + ir * microRows * depth, layout: .depthMajor, b: bPanel,
+                              c: cTile, ldc: n, rows: tileRows, columns: tileColumns, addToC: addToC, scratch: scratch)
+                } else {
+                    let direct = inPlace && ir < fullPanels
+                    let aPanel = direct ? a + row * k + depthStart : UnsafePointer(packedA + ir * microRows * depth)
+                    microTile(depth: depth, a: aPanel, layout: .rowMajor(rowStride: direct ? k : depth), b: bPanel,
+                              c: cTile, ldc: n, rows: tileRows, columns: tileColumns, addToC: addToC, scratch: scratch)
+                }
             }
         }
         depthStart += depth

@@ -16,6 +16,8 @@ enum MatMulBlocking {
     static let parallelFlops = 2 << 20
     /// Cut C into at least this many tasks when the shape allows it, so 2 threads balance well.
     static let targetTasks = 16
+    /// Read full panels of a row-major A where they are stored instead of copying them.
+    static let rowMajorAInPlace = true
     /// Never make a row block shorter than this, to keep packing A amortized.
     static let minRows = 4 * microRows
 }

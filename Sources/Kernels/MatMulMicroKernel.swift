@@ -8,16 +8,17 @@ let microColumns = 16
 
 /// Tile[6×16] (+)= Apanel · Bpanel over `depth` steps, where
 ///
-///     Apanel[p][r] = a[p·6 + r]       (6 values of op(A) column p, rows r = 0..<6)
-///     Bpanel[p][j] = b[p·16 + j]      (16 values of op(B) row p, columns j = 0..<16)
+///     Apanel[r][p] = a[r·layout.rowStride + p·layout.depthStride]    (rows r = 0..<6)
+///     Bpanel[p][j] = b[p·16 + j]                                      (columns j = 0..<16)
 ///
 /// Each step broadcasts the 6 A values and does 12 fused multiply-adds; 12 accumulators, 2 B vectors
 /// and 1 broadcast use 15 of the 16 ymm registers. The sum over p runs in order from 0, then the tile
 /// is stored to `c` (row stride `ldc`), or added to it when `addToC`.
 /// - Complexity: 96·depth fused multiply-adds; reads 22·depth floats.
 @inline(__always)
-func microKernel6x16(depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+func microKernel6x16(depth: Int, a: UnsafePointer<Float>, layout: APanelLayout, b: UnsafePointer<Float>,
                      c: UnsafeMutablePointer<Float>, ldc: Int, addToC: Bool) {
+    let (rowStride, depthStride) = (layout.rowStride, layout.depthStride)
     var c00 = SIMD8<Float>(), c01 = SIMD8<Float>()
     var c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
     var c20 = SIMD8<Float>(), c21 = SIMD8<Float>()
@@ -31,17 +32,17 @@ func microKernel6x16(depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float
         let b1 = load8(pb + 8)
         var s = SIMD8<Float>(repeating: pa[0])
         c00 = c00.addingProduct(s, b0); c01 = c01.addingProduct(s, b1)
-        s = SIMD8<Float>(repeating: pa[1])
+        s = SIMD8<Float>(repeating: pa[1 * rowStride])
         c10 = c10.addingProduct(s, b0); c11 = c11.addingProduct(s, b1)
-        s = SIMD8<Float>(repeating: pa[2])
+        s = SIMD8<Float>(repeating: pa[2 * rowStride])
         c20 = c20.addingProduct(s, b0); c21 = c21.addingProduct(s, b1)
-        s = SIMD8<Float>(repeating: pa[3])
+        s = SIMD8<Float>(repeating: pa[3 * rowStride])
         c30 = c30.addingProduct(s, b0); c31 = c31.addingProduct(s, b1)
-        s = SIMD8<Float>(repeating: pa[4])
+        s = SIMD8<Float>(repeating: pa[4 * rowStride])
         c40 = c40.addingProduct(s, b0); c41 = c41.addingProduct(s, b1)
-        s = SIMD8<Float>(repeating: pa[5])
+        s = SIMD8<Float>(repeating: pa[5 * rowStride])
         c50 = c50.addingProduct(s, b0); c51 = c51.addingProduct(s, b1)
-        pa += microRows
+        pa += depthStride
         pb += microColumns
     }
     writeRow(c00, c01, c + 0 * ldc, addToC)
@@ -70,21 +71,25 @@ private func writeRow(_ lo: SIMD8<Float>, _ hi: SIMD8<Float>, _ row: UnsafeMutab
 /// arithmetic as a full tile, so every element of C is computed the same way.
 /// - Complexity: 96·depth fused multiply-adds.
 @inline(__always)
-func microTile(depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+func microTile(depth: Int, a: UnsafePointer<Float>, layout: APanelLayout, b: UnsafePointer<Float>,
                c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, addToC: Bool,
                scratch: UnsafeMutablePointer<Float>) {
     if rows == microRows && columns == microColumns {
-        microKernel6x16(depth: depth, a: a, b: b, c: c, ldc: ldc, addToC: addToC)
+        microKernel6x16(depth: depth, a: a, layout: layout, b: b, c: c, ldc: ldc, addToC: addToC)
         return
     }
-    microKernel6x16(depth: depth, a: a, b: b, c: scratch, ldc: microColumns, addToC: false)
+    microKernel6x16(depth: depth, a: a, layout: layout, b: b, c: scratch, ldc: microColumns, addToC: false)
     for r in 0..<rows {
         let source = scratch + r * microColumns
         let target = c + r * ldc
-        if addToC {
-            for j in 0..<columns { target[j] += source[j] }
-        } else {
-            for j in 0..<columns { target[j] = source[j] }
+        var j = 0
+        if columns >= 8 {
+            store8(addToC ? load8(target) + load8(source) : load8(source), target)
+            j = 8
+        }
+        while j < columns {
+            target[j] = addToC ? target[j] + source[j] : source[j]
+            j += 1
         }
     }
 }

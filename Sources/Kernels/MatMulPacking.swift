@@ -1,46 +1,64 @@
-// Copies blocks of op(A) and op(B) into the panel layouts the micro-kernel reads, resolving the
-// transposes here so the micro-kernel sees one layout. Panels past the matrix edge are padded with zeros.
+// Copies blocks of op(A) and op(B) into the panels the micro-kernel reads. Every packing reads its
+// source sequentially; panels past the matrix edge are padded with zeros, so the kernel has no edge cases.
 
-/// Packs op(A)[rowStart ..< rowStart+rows, depthStart ..< depthStart+depth] into panels of 6 rows:
+/// How a packed A panel (6 rows × depth) is laid out: whichever makes packing a contiguous copy.
+/// The micro-kernel reads element (r, p) of a panel at `r·rowStride + p·depthStride`.
+struct APanelLayout {
+    let rowStride: Int
+    let depthStride: Int
+
+    /// A stored row-major [m×k]: each panel row is a run of floats of one stored row, `rowStride`
+    /// apart (the packed depth, or k when the kernel reads A where it is stored).
+    static func rowMajor(rowStride: Int) -> APanelLayout { APanelLayout(rowStride: rowStride, depthStride: 1) }
+    /// A stored transposed [k×m]: the 6 values of one depth step p are neighbours in stored row p.
+    static let depthMajor = APanelLayout(rowStride: 1, depthStride: microRows)
+}
+
+/// Packs op(A)[rowStart ..< rowStart+rows, depthStart ..< depthStart+depth] into panels of 6 rows,
+/// each 6·depth floats, rows past `rows` filled with 0:
 ///
-///     packed[panel·depth·6 + p·6 + r] = op(A)[rowStart + panel·6 + r, depthStart + p]    (0 where row ≥ m)
+///     not transposed (A[m×k]):   packed[panel·6·depth + r·depth + p] = A[row, depthStart + p]
+///     transposed (A stored [k×m]): packed[panel·6·depth + p·6 + r] = A[depthStart + p, row]
 ///
-/// `a` is A[m×k] row-major, or Aᵀ stored [k×m] when `transposed`.
+/// where row = rowStart + panel·6 + r. Both read the source sequentially (see `APanelLayout`).
 /// - Complexity: O(roundUp(rows, 6)·depth) copies; `packed` needs that many floats.
 func packA(_ a: UnsafePointer<Float>, m: Int, k: Int, transposed: Bool,
            rowStart: Int, rows: Int, depthStart: Int, depth: Int, into packed: UnsafeMutablePointer<Float>) {
-    var panelStart = 0
-    var out = packed
-    while panelStart < rows {
-        let valid = min(microRows, rows - panelStart)
-        let firstRow = rowStart + panelStart
-        if transposed {
-            // op(A)[i, p] = a[p·m + i]: the 6 rows of one column p are contiguous.
-            var source = a + depthStart * m + firstRow
-            for _ in 0..<depth {
-                for r in 0..<valid { out[r] = source[r] }
-                for r in valid..<microRows { out[r] = 0 }
-                source += m
-                out += microRows
-            }
-        } else if valid == microRows {
-            // op(A)[i, p] = a[i·k + p]: read six rows side by side.
-            let row0 = a + firstRow * k + depthStart
-            let (row1, row2, row3, row4, row5) = (row0 + k, row0 + 2 * k, row0 + 3 * k, row0 + 4 * k, row0 + 5 * k)
-            for p in 0..<depth {
-                out[0] = row0[p]; out[1] = row1[p]; out[2] = row2[p]
-                out[3] = row3[p]; out[4] = row4[p]; out[5] = row5[p]
-                out += microRows
-            }
-        } else {
-            let row0 = a + firstRow * k + depthStart
-            for p in 0..<depth {
-                for r in 0..<valid { out[r] = row0[r * k + p] }
-                for r in valid..<microRows { out[r] = 0 }
-                out += microRows
+    let panels = ceilDiv(rows, microRows)
+    if !transposed {
+        for row in 0..<(panels * microRows) {
+            let target = packed + row * depth
+            if row < rows {
+                target.update(from: a + (rowStart + row) * k + depthStart, count: depth)
+            } else {
+                target.update(repeating: 0, count: depth)
             }
         }
-        panelStart += microRows
+        return
+    }
+    // Transposed: copy 6 neighbours per depth step. Go 8 depth steps at a time, panel by panel, so
+    // the 8 source rows stay in L1 (even 4 KiB apart, with 8-way sets) and each panel is written
+    // as one sequential stream. Measured 2x faster than whole-panel or whole-row order.
+    let stepsPerBlock = 8
+    for blockStart in stride(from: 0, to: depth, by: stepsPerBlock) {
+        let steps = min(stepsPerBlock, depth - blockStart)
+        for panel in 0..<panels {
+            let valid = min(microRows, rows - panel * microRows)
+            var source = a + (depthStart + blockStart) * m + rowStart + panel * microRows
+            var target = packed + panel * microRows * depth + blockStart * microRows
+            for _ in 0..<steps {
+                if valid == microRows {
+                    UnsafeMutableRawPointer(target).storeBytes(
+                        of: UnsafeRawPointer(source).loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
+                    target[4] = source[4]
+                    target[5] = source[5]
+                } else {
+                    for r in 0..<microRows { target[r] = r < valid ? source[r] : 0 }
+                }
+                source += m
+                target += microRows
+            }
+        }
     }
 }
 
