@@ -59,36 +59,32 @@ public func batchNormalize(
 /// Rows per statistics block of `batchNormalize`.
 let batchNormBlockRows = 64
 
-/// partial[c] = Σ over the rows of `block` of x[r, c] (center == nil) or (x[r, c] − center[c])².
+/// partial[c] = Σ over the rows of `block` of x[r, c] (center == nil) or (x[r, c] − center[c])²,
+/// walking the rows in memory order.
 @inline(__always)
 func blockChannelSums(
     _ x: UnsafePointer<Float>, block: Int, rows: Int, channels: Int,
     center: UnsafeMutablePointer<Float>?, into partial: UnsafeMutablePointer<Float>
 ) {
     let first = block * batchNormBlockRows, last = min(first + batchNormBlockRows, rows)
-    var c = 0
-    while c + 8 <= channels {
-        var total = SIMD8<Float>()
+    partial.update(repeating: 0, count: channels)
+    for r in first..<last {
+        let row = x + r * channels
+        var c = 0
         if let center {
-            let m = load8(center + c)
-            for r in first..<last {
-                let d = load8(x + r * channels + c) - m
-                total.addProduct(d, d)
+            while c + 8 <= channels {
+                let d = load8(row + c) - load8(center + c)
+                store8(load8(partial + c).addingProduct(d, d), partial + c)
+                c += 8
+            }
+            while c < channels {
+                let d = row[c] - center[c]
+                partial[c] = partial[c].addingProduct(d, d)
+                c += 1
             }
         } else {
-            for r in first..<last { total += load8(x + r * channels + c) }
+            addFloats(from: row, to: partial, count: channels)
         }
-        store8(total, partial + c)
-        c += 8
-    }
-    while c < channels {
-        var total: Float = 0
-        for r in first..<last {
-            let v = x[r * channels + c]
-            if let center { total += (v - center[c]) * (v - center[c]) } else { total += v }
-        }
-        partial[c] = total
-        c += 1
     }
 }
 

@@ -19,13 +19,17 @@ public func softmaxCrossEntropy(
     guard rows > 0, let pl = logits.baseAddress, let pt = labels.baseAddress, let po = losses.baseAddress else { return }
     nonisolated(unsafe) let (sl, st, sm, so) = (pl, pt, mask?.baseAddress, po)
     forEachChunk(rows, chunkSize: rowsPerChunk(cols)) { range in
-        for r in range {
-            let label = Int(st[r])
-            precondition(label >= 0 && label < cols, "softmaxCrossEntropy: labels[\(r)] = \(label) is outside 0..<\(cols)")
-            let row = sl + r * cols
-            let largest = rowMaximum(row, count: cols)
-            let loss = (largest - row[label]) + logf(sumExpShifted(row, count: cols, shift: largest, store: nil))
-            so[r] = (sm?[r] ?? 1) * loss
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: range.count * (cols + 1)) { scratch in
+            let (maxima, exponentials) = (scratch.baseAddress!, scratch.baseAddress! + range.count)
+            expShiftedRows(sl + range.lowerBound * cols, rows: range.count, cols: cols, into: exponentials, maxima: maxima)
+            for r in range {
+                let label = Int(st[r])
+                precondition(label >= 0 && label < cols, "softmaxCrossEntropy: labels[\(r)] = \(label) is outside 0..<\(cols)")
+                let local = r - range.lowerBound
+                let total = rowSum(exponentials + local * cols, count: cols)
+                let loss = (maxima[local] - sl[r * cols + label]) + logf(total)
+                so[r] = (sm?[r] ?? 1) * loss
+            }
         }
     }
 }

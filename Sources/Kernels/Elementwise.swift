@@ -31,6 +31,51 @@ func storePartial8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, count: I
     for lane in 0..<count { p[lane] = v[lane] }
 }
 
+/// target[0..<count] = source[0..<count], eight at a time (short runs are common: c = 1, kw = 3).
+@inline(__always)
+func copyFloats(from source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int) {
+    var i = 0
+    while i + 8 <= count {
+        store8(load8(source + i), target + i)
+        i += 8
+    }
+    while i < count {
+        target[i] = source[i]
+        i += 1
+    }
+}
+
+/// target[0..<count] += source[0..<count].
+@inline(__always)
+func addFloats(from source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int) {
+    var i = 0
+    while i + 8 <= count {
+        store8(load8(target + i) + load8(source + i), target + i)
+        i += 8
+    }
+    while i < count {
+        target[i] += source[i]
+        i += 1
+    }
+}
+
+/// v[0] + … + v[7] as ((0+4)+(2+6)) + ((1+5)+(3+7)): halves folded in registers (the standard
+/// library's `sum()` is a generic lane loop that is not inlined).
+@inline(__always)
+func horizontalSum(_ v: SIMD8<Float>) -> Float {
+    let four = v.lowHalf + v.highHalf
+    let two = four.lowHalf + four.highHalf
+    return two[0] + two[1]
+}
+
+/// The largest lane of v, folding halves like `horizontalSum`.
+@inline(__always)
+func horizontalMax(_ v: SIMD8<Float>) -> Float {
+    let four = v.lowHalf.replacing(with: v.highHalf, where: v.highHalf .> v.lowHalf)
+    let two = four.lowHalf.replacing(with: four.highHalf, where: four.highHalf .> four.lowHalf)
+    return two[1] > two[0] ? two[1] : two[0]
+}
+
 /// Elements per parallel chunk for memory-bound elementwise maps.
 let elementwiseChunk = 1 << 16
 

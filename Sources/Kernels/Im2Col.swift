@@ -87,34 +87,6 @@ public func col2im(_ cols: UnsafeBufferPointer<Float>, into x: UnsafeMutableBuff
     }
 }
 
-/// target[0..<count] = source[0..<count], eight at a time (short runs are common: c = 1, kw = 3).
-@inline(__always)
-func copyFloats(from source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int) {
-    var i = 0
-    while i + 8 <= count {
-        store8(load8(source + i), target + i)
-        i += 8
-    }
-    while i < count {
-        target[i] = source[i]
-        i += 1
-    }
-}
-
-/// target[0..<count] += source[0..<count].
-@inline(__always)
-func addFloats(from source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int) {
-    var i = 0
-    while i + 8 <= count {
-        store8(load8(target + i) + load8(source + i), target + i)
-        i += 8
-    }
-    while i < count {
-        target[i] += source[i]
-        i += 1
-    }
-}
-
 /// Floats of column matrix built at once by the GEMM-based convolutions (16 MiB); larger batches
 /// are processed in groups of whole images, which does not change any result.
 let convolutionColumnBudget = 1 << 22

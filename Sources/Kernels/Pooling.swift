@@ -125,7 +125,7 @@ func checkMaxPoolSizes(
 }
 
 /// Global average pool: x [batch, spatial, channels] → y [batch, channels], y[b, c] = mean over spatial.
-/// Sums in spatial order per channel, eight channels at a time (the same order as the reference).
+/// Adds the spatial positions in order, row by row (the same order as the reference).
 public func globalAveragePool(_ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>, batch: Int, spatial: Int, channels: Int) {
     checkAveragePoolSizes(x.count, y.count, batch, spatial, channels)
     guard y.count > 0, let px = x.baseAddress, let py = y.baseAddress else { return }
@@ -134,17 +134,15 @@ public func globalAveragePool(_ x: UnsafeBufferPointer<Float>, into y: UnsafeMut
     forEachChunk(batch, chunkSize: max(1, 65536 / (spatial * channels))) { range in
         for b in range {
             let image = sx + b * spatial * channels, out = sy + b * channels
+            out.update(from: image, count: channels)
+            for s in 1..<spatial { addFloats(from: image + s * channels, to: out, count: channels) }
             var c = 0
             while c + 8 <= channels {
-                var total = SIMD8<Float>()
-                for s in 0..<spatial { total += load8(image + s * channels + c) }
-                store8(total / count, out + c)
+                store8(load8(out + c) / count, out + c)
                 c += 8
             }
             while c < channels {
-                var total: Float = 0
-                for s in 0..<spatial { total += image[s * channels + c] }
-                out[c] = total / count
+                out[c] /= count
                 c += 1
             }
         }

@@ -76,7 +76,7 @@ func blockSum(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>?, count: Int)
             }
             while i < end { s0[0] += a[i]; i += 1 }
         }
-        total += Double(((s0 + s1) + (s2 + s3)).sum())
+        total += Double(horizontalSum((s0 + s1) + (s2 + s3)))
         start = end
     }
     return total
@@ -138,27 +138,34 @@ public func sumAxis(
 }
 
 /// out[:] (+)= Σ_r rows[r, :] for a contiguous [rows, inner] block, adding rows in order:
-/// Float lanes over runs of 64 rows, run totals accumulated in Double.
-@inline(__always)
+/// Float over runs of 64 rows, run totals accumulated in Double. Walks the rows in memory order.
 func addRows(_ source: UnsafePointer<Float>, rows: Int, inner: Int, into out: UnsafeMutablePointer<Float>, accumulate: Bool) {
-    var i = 0
-    while i + 8 <= inner {
-        var total = accumulate ? SIMD8<Double>(load8(out + i)) : SIMD8<Double>()
-        var first = 0
-        while first < rows {
-            var run = SIMD8<Float>()
-            for r in first..<min(first + 64, rows) { run += load8(source + r * inner + i) }
-            total += SIMD8<Double>(run)
-            first += 64
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: inner) { run in
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: inner) { total in
+            let (run, total) = (run.baseAddress!, total.baseAddress!)
+            for i in 0..<inner { total[i] = accumulate ? Double(out[i]) : 0 }
+            var first = 0
+            while first < rows {
+                run.update(from: source + first * inner, count: inner)
+                for r in first + 1..<min(first + 64, rows) { addFloats(from: source + r * inner, to: run, count: inner) }
+                var i = 0
+                while i + 8 <= inner {
+                    let sum = load8(run + i)
+                    let low = SIMD4<Double>(sum.lowHalf), high = SIMD4<Double>(sum.highHalf)
+                    UnsafeMutableRawPointer(total + i).storeBytes(
+                        of: UnsafeRawPointer(total + i).loadUnaligned(as: SIMD4<Double>.self) + low, as: SIMD4<Double>.self)
+                    UnsafeMutableRawPointer(total + i + 4).storeBytes(
+                        of: UnsafeRawPointer(total + i + 4).loadUnaligned(as: SIMD4<Double>.self) + high, as: SIMD4<Double>.self)
+                    i += 8
+                }
+                while i < inner {
+                    total[i] += Double(run[i])
+                    i += 1
+                }
+                first += 64
+            }
+            for i in 0..<inner { out[i] = Float(total[i]) }
         }
-        store8(SIMD8<Float>(total), out + i)
-        i += 8
-    }
-    while i < inner {
-        var total: Double = accumulate ? Double(out[i]) : 0
-        for r in 0..<rows { total += Double(source[r * inner + i]) }
-        out[i] = Float(total)
-        i += 1
     }
 }
 

@@ -21,18 +21,21 @@ public func softmaxRows(_ x: UnsafeBufferPointer<Float>, into out: UnsafeMutable
     guard rows > 0, cols > 0, let px = x.baseAddress, let po = out.baseAddress else { return }
     nonisolated(unsafe) let (sx, so) = (px, po)
     forEachChunk(rows, chunkSize: rowsPerChunk(cols)) { range in
-        for r in range {
-            let row = sx + r * cols, outRow = so + r * cols
-            let total = sumExpShifted(row, count: cols, shift: rowMaximum(row, count: cols), store: outRow)
-            let inverse = SIMD8<Float>(repeating: 1 / total)
-            var j = 0
-            while j + 8 <= cols {
-                store8(load8(outRow + j) * inverse, outRow + j)
-                j += 8
-            }
-            while j < cols {
-                outRow[j] *= inverse[0]
-                j += 1
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: range.count) { maxima in
+            let block = so + range.lowerBound * cols
+            expShiftedRows(sx + range.lowerBound * cols, rows: range.count, cols: cols, into: block, maxima: maxima.baseAddress!)
+            for r in 0..<range.count {
+                let row = block + r * cols
+                let total = SIMD8<Float>(repeating: rowSum(row, count: cols))
+                var j = 0
+                while j + 8 <= cols {
+                    store8(load8(row + j) / total, row + j)
+                    j += 8
+                }
+                while j < cols {
+                    row[j] /= total[0]
+                    j += 1
+                }
             }
         }
     }
@@ -45,17 +48,53 @@ public func logSoftmaxRows(_ x: UnsafeBufferPointer<Float>, into out: UnsafeMuta
     guard rows > 0, cols > 0, let px = x.baseAddress, let po = out.baseAddress else { return }
     nonisolated(unsafe) let (sx, so) = (px, po)
     forEachChunk(rows, chunkSize: rowsPerChunk(cols)) { range in
-        for r in range {
-            let row = sx + r * cols, outRow = so + r * cols
-            let largest = rowMaximum(row, count: cols)
-            let logTotal = logf(sumExpShifted(row, count: cols, shift: largest, store: nil))
-            for j in 0..<cols { outRow[j] = (row[j] - largest) - logTotal }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: range.count) { maxima in
+            let first = range.lowerBound * cols
+            // The exponentials go to `out` first; each row is then overwritten with its log-probabilities.
+            expShiftedRows(sx + first, rows: range.count, cols: cols, into: so + first, maxima: maxima.baseAddress!)
+            for r in 0..<range.count {
+                let row = sx + first + r * cols, outRow = so + first + r * cols
+                let logTotal = logf(rowSum(outRow, count: cols))
+                let largest = maxima[r]
+                for j in 0..<cols { outRow[j] = (row[j] - largest) - logTotal }
+            }
         }
     }
 }
 
 /// Rows per parallel chunk: about 8K elements, at least one row.
 func rowsPerChunk(_ cols: Int) -> Int { max(1, 8192 / max(cols, 1)) }
+
+/// For a contiguous block of rows: maxima[r] = max of row r, out[r, :] = exp(x[r, :] − maxima[r]).
+/// The exponentials run over the whole block at once, so the 8-lane exp streams instead of waiting
+/// on one short row at a time.
+@inline(__always)
+func expShiftedRows(
+    _ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>, maxima: UnsafeMutablePointer<Float>
+) {
+    for r in 0..<rows {
+        let row = x + r * cols, outRow = out + r * cols
+        let largest = rowMaximum(row, count: cols)
+        maxima[r] = largest
+        let shift = SIMD8<Float>(repeating: largest)
+        var j = 0
+        while j + 8 <= cols {
+            store8(load8(row + j) - shift, outRow + j)
+            j += 8
+        }
+        while j < cols {
+            outRow[j] = row[j] - largest
+            j += 1
+        }
+    }
+    let count = rows * cols
+    var i = 0
+    while i + 8 <= count {
+        store8(exp8(load8(out + i)), out + i)
+        i += 8
+    }
+    if i < count { storePartial8(exp8(loadPartial8(out + i, count: count - i, fill: 0)), out + i, count: count - i) }
+}
 
 /// max of p[0..<count] (−inf for count 0).
 @inline(__always)
@@ -67,29 +106,29 @@ func rowMaximum(_ p: UnsafePointer<Float>, count: Int) -> Float {
         best = best.replacing(with: v, where: v .> best)
         j += 8
     }
-    let tail = loadPartial8(p + j, count: count - j, fill: -.infinity)
-    best = best.replacing(with: tail, where: tail .> best)
-    return best.max()
+    var largest = horizontalMax(best)
+    while j < count {
+        largest = max(largest, p[j])
+        j += 1
+    }
+    return largest
 }
 
-/// Σ exp(p[j] − shift) over p[0..<count], also writing each term to `store` when given.
+/// Σ p[0..<count] in Float: eight lanes, then the tail.
 @inline(__always)
-func sumExpShifted(_ p: UnsafePointer<Float>, count: Int, shift: Float, store: UnsafeMutablePointer<Float>?) -> Float {
-    let s = SIMD8<Float>(repeating: shift)
-    var total = SIMD8<Float>()
+func rowSum(_ p: UnsafePointer<Float>, count: Int) -> Float {
+    var lanes = SIMD8<Float>()
     var j = 0
     while j + 8 <= count {
-        let e = exp8(load8(p + j) - s)
-        if let store { store8(e, store + j) }
-        total += e
+        lanes += load8(p + j)
         j += 8
     }
-    if j < count {
-        let e = exp8(loadPartial8(p + j, count: count - j, fill: -.infinity) - s)  // padding lanes give 0
-        if let store { storePartial8(e, store + j, count: count - j) }
-        total += e
+    var total = horizontalSum(lanes)
+    while j < count {
+        total += p[j]
+        j += 1
     }
-    return total.sum()
+    return total
 }
 
 /// Plain-loop specification of `softmaxRows`.
