@@ -54,15 +54,22 @@ extension MetaLearner {
     /// Meta-SGD step sizes) and scores the query set after every step.
     public func evaluate(parameters: Parameters, stepSizes: Parameters?, tasks: [FewShotTask],
                          steps: Int) -> EvaluationResult {
-        precondition(!tasks.isEmpty && steps >= 0, "evaluate: \(tasks.count) tasks, \(steps) steps")
-        let slots = UnsafeMutableBufferPointer<[(loss: Double, accuracy: Double?)]>.allocate(capacity: tasks.count)
+        evaluate(parameters: parameters, stepSizes: stepSizes, taskCount: tasks.count, steps: steps) { tasks[$0] }
+    }
+
+    /// The same, with tasks built on demand by `task(index)` (each worker builds, scores and
+    /// drops its task, so large image episodes never all sit in memory at once).
+    public func evaluate(parameters: Parameters, stepSizes: Parameters?, taskCount: Int, steps: Int,
+                         task: @Sendable (Int) -> FewShotTask) -> EvaluationResult {
+        precondition(taskCount > 0 && steps >= 0, "evaluate: \(taskCount) tasks, \(steps) steps")
+        let slots = UnsafeMutableBufferPointer<[(loss: Double, accuracy: Double?)]>.allocate(capacity: taskCount)
         slots.initialize(repeating: [])
         defer { slots.deinitialize(); slots.deallocate() }
         // Each task writes only its own slot.
         nonisolated(unsafe) let results = slots
         let learner = self
-        parallelFor(tasks.count) { index in
-            let task = tasks[index]
+        parallelFor(taskCount) { index in
+            let task = task(index)
             let trajectory = learner.adaptationTrajectory(parameters: parameters, stepSizes: stepSizes,
                                                           task: task, steps: steps)
             results[index] = trajectory.map { learner.score(learner.predict($0, task.queryInputs), task.queryTargets) }
@@ -72,7 +79,7 @@ extension MetaLearner {
             return StepEvaluation(steps: k, loss: MeanWithInterval(slots.map { $0[k].loss }),
                                   accuracy: accuracies.isEmpty ? nil : MeanWithInterval(accuracies))
         }
-        return EvaluationResult(perStep: perStep, episodes: tasks.count)
+        return EvaluationResult(perStep: perStep, episodes: taskCount)
     }
 
     /// Query loss and accuracy of `outputs` `[count, outputs]` against `targets`.

@@ -1,0 +1,122 @@
+// The meta-training loop: step, log, validate, checkpoint. Resuming means constructing the loop
+// with a checkpoint's state: the task stream continues from the saved state, so the result is
+// bit-identical to an uninterrupted run.
+
+import Foundation
+
+/// How long to train and how often to log, validate and save.
+public struct TrainingSchedule: Sendable, Equatable {
+    /// Total meta-iterations (a resumed run continues up to this number).
+    public var iterations: Int
+    public var metaBatchSize: Int
+    /// Log the mean training metrics every this many iterations.
+    public var logInterval: Int
+    /// Validate every this many iterations (0: never).
+    public var validationInterval: Int
+    /// Write checkpoint.mlck every this many iterations (and always at the end).
+    public var checkpointInterval: Int
+
+    public init(iterations: Int, metaBatchSize: Int, logInterval: Int, validationInterval: Int, checkpointInterval: Int) {
+        self.iterations = iterations
+        self.metaBatchSize = metaBatchSize
+        self.logInterval = max(1, logInterval)
+        self.validationInterval = max(0, validationInterval)
+        self.checkpointInterval = max(1, checkpointInterval)
+    }
+}
+
+/// What the loop reports while it runs.
+public enum TrainingEvent: Sendable {
+    case iteration(IterationMetrics)
+    case trainLog(LogRecord)
+    case validation(LogRecord, isBest: Bool)
+    case checkpoint(iteration: Int, url: URL)
+}
+
+/// Meta-training with logging, validation and atomic checkpoints in a run directory.
+public struct TrainingLoop<Model: FewShotModel, Source: TaskSource> {
+    public var trainer: MetaTrainer<Model>
+    public var source: Source
+    public var schedule: TrainingSchedule
+    /// Where log.jsonl and the checkpoints go; nil keeps everything in memory.
+    public var runDirectory: RunDirectory?
+    /// Stored in every checkpoint (model and method description, checked on resume).
+    public var metadata: [String: String]
+    /// Scores the current θ (and α) on the validation tasks, with the inner steps it chooses.
+    public var validate: ((MetaLearner<Model>, TrainingState) -> EvaluationResult)?
+
+    public init(trainer: MetaTrainer<Model>, source: Source, schedule: TrainingSchedule, runDirectory: RunDirectory?,
+                metadata: [String: String] = [:],
+                validate: ((MetaLearner<Model>, TrainingState) -> EvaluationResult)? = nil) {
+        self.trainer = trainer
+        self.source = source
+        self.schedule = schedule
+        self.runDirectory = runDirectory
+        self.metadata = metadata
+        self.validate = validate
+    }
+
+    /// Trains until `schedule.iterations`, calling `observe` after every event.
+    ///
+    /// - Throws: `TrainingError.nonFinite` when an iteration produces NaN or infinity: nothing of
+    ///   that iteration is saved, so checkpoint.mlck is still the last good state. I/O errors
+    ///   from the run directory are passed on.
+    public mutating func run(observe: (TrainingEvent) -> Void = { _ in }) throws {
+        let start = Date()
+        var window: [IterationMetrics] = []
+        var best = bestValidationScore()
+        while trainer.state.iteration < schedule.iterations {
+            let metrics = try trainer.step(drawingFrom: &source, metaBatchSize: schedule.metaBatchSize)
+            observe(.iteration(metrics))
+            window.append(metrics)
+            let iteration = metrics.iteration, isLast = iteration == schedule.iterations
+            var records: [LogRecord] = []
+            if iteration % schedule.logInterval == 0 || isLast {
+                let record = LogRecord(
+                    event: "train", iteration: iteration,
+                    loss: window.reduce(0) { $0 + Double($1.queryLoss) } / Double(window.count),
+                    accuracy: window.first?.queryAccuracy == nil ? nil
+                        : window.reduce(0) { $0 + Double($1.queryAccuracy ?? 0) } / Double(window.count),
+                    seconds: Date().timeIntervalSince(start))
+                window = []
+                records.append(record)
+                observe(.trainLog(record))
+            }
+            if let validate, schedule.validationInterval > 0, iteration % schedule.validationInterval == 0 || isLast {
+                let final = validate(trainer.learner, trainer.state).final
+                let record = LogRecord(event: "validation", iteration: iteration, loss: final.loss.mean,
+                                       accuracy: final.accuracy?.mean, ci95: (final.accuracy ?? final.loss).ci95,
+                                       steps: final.steps, seconds: Date().timeIntervalSince(start))
+                let score = record.validationScore
+                let isBest = best.map { score > $0 } ?? true
+                if isBest {
+                    best = score
+                    try runDirectory.map { try checkpoint().write(to: $0.bestCheckpointURL) }
+                }
+                records.append(record)
+                observe(.validation(record, isBest: isBest))
+            }
+            try runDirectory?.appendLog(records)
+            if let runDirectory, iteration % schedule.checkpointInterval == 0 || isLast {
+                try checkpoint().write(to: runDirectory.checkpointURL)
+                observe(.checkpoint(iteration: iteration, url: runDirectory.checkpointURL))
+            }
+        }
+    }
+
+    /// The current state as a checkpoint.
+    public func checkpoint() -> Checkpoint { Checkpoint(state: trainer.state, metadata: metadata) }
+
+    /// The best validation score logged so far (before a resume), if any.
+    func bestValidationScore() -> Double? {
+        guard let runDirectory else { return nil }
+        return runDirectory.readLog()
+            .filter { $0.event == "validation" && $0.iteration <= trainer.state.iteration }
+            .map(\.validationScore).max()
+    }
+}
+
+extension LogRecord {
+    /// Higher is better: accuracy for classification, −loss for regression.
+    public var validationScore: Double { accuracy ?? -loss }
+}

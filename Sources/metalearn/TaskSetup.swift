@@ -1,0 +1,90 @@
+// Builds what a configuration trains and evaluates on: the network, the training-task stream and
+// fixed evaluation tasks (sinusoids from a seed, image episodes from Datasets' FixedEpisodes).
+
+import Datasets
+import Foundation
+import MetaLearning
+import NN
+
+/// The seeds one run seed fans out into (SplitMix64 sub-streams): initialization, training tasks
+/// and validation tasks never share random numbers.
+struct RunSeeds {
+    var initialization: SplitMix64
+    var taskStream: UInt64
+    var validation: UInt64
+
+    init(_ seed: UInt64) {
+        var root = SplitMix64(seed: seed)
+        initialization = root.split()
+        taskStream = root.next()
+        validation = root.next()
+    }
+}
+
+/// Sinusoid evaluation tasks have this many query points (MAML-tf scores only K; more points
+/// estimate the same expected error with less noise).
+let sinusoidEvaluationQueries = 100
+
+/// Image-dataset pieces of a run.
+struct ImageSetup {
+    let train: EpisodeSampler
+    /// Validation episodes (nil when the dataset has no validation split).
+    let validation: FixedEpisodes?
+    let validationFile: DatasetFile?
+    let model: ConvNet4
+
+    init(_ config: TrainConfig, validationSeed: UInt64) throws {
+        guard let splits = config.splits, let way = config.way else { preconditionFailure("ImageSetup: not an image run") }
+        let episodeConfig = Self.episodeConfig(config, shot: config.shot, query: config.query)
+        let trainFile = try DatasetChoice.open(splits.train)
+        train = try DatasetChoice.sampler(trainFile, episodeConfig, split: "training")
+        if let path = splits.validation {
+            let file = try DatasetChoice.open(path)
+            validation = FixedEpisodes(count: config.validationEpisodes,
+                                       sampler: try DatasetChoice.sampler(file, episodeConfig, split: "validation"),
+                                       seed: validationSeed)
+            validationFile = file
+        } else {
+            validation = nil
+            validationFile = nil
+        }
+        model = Self.model(config, imageSize: trainFile.height, channels: trainFile.channels, way: way)
+    }
+
+    static func episodeConfig(_ config: TrainConfig, shot: Int, query: Int) -> EpisodeConfig {
+        .nWayKShot(way: config.way ?? 1, shot: shot, queries: query, rotations: config.rotations)
+    }
+
+    static func model(_ config: TrainConfig, imageSize: Int, channels: Int, way: Int) -> ConvNet4 {
+        let stride2 = config.model == .conv4Stride2
+        return ConvNet4(imageSize: imageSize, inputChannels: channels, filters: config.filters, way: way,
+                        downsampling: stride2 ? .stride2 : .maxPool, head: stride2 ? .spatialMean : .flatten)
+    }
+}
+
+extension FixedEpisodes {
+    /// Episode `index` as a task (the file was validated when the episodes were made or loaded).
+    func task(_ index: Int, from file: DatasetFile) -> FewShotTask {
+        FewShotTask(try! episode(index, from: file))
+    }
+}
+
+/// Checks that a checkpoint belongs to this configuration (same network, method, parameter shapes).
+func checkCompatible(_ checkpoint: Checkpoint, with config: TrainConfig, fresh: Parameters, path: String) throws {
+    let savedModel = checkpoint.metadata["model"] ?? "?", savedMethod = checkpoint.metadata["method"] ?? "?"
+    guard savedModel == config.modelDescription, savedMethod == config.method.rawValue else {
+        throw CheckpointError.incompatible(path: path, reason: "it holds a \(savedMethod) \(savedModel), but this run is "
+            + "\(config.method.rawValue) \(config.modelDescription)")
+    }
+    let state = checkpoint.state
+    guard state.parameters.names == fresh.names, state.parameters.tensors.map(\.shape) == fresh.tensors.map(\.shape),
+          (state.stepSizes != nil) == config.method.learnsStepSizes else {
+        throw CheckpointError.incompatible(path: path, reason: "its parameter names or shapes differ from this network's")
+    }
+}
+
+/// Metadata stored in every checkpoint of a run.
+func checkpointMetadata(_ config: TrainConfig) -> [String: String] {
+    ["model": config.modelDescription, "method": config.method.rawValue, "dataset": config.dataset,
+     "batchNorm": kebabCase(config.batchNorm.rawValue), "lossReduction": kebabCase(config.lossReduction.rawValue)]
+}

@@ -1,0 +1,150 @@
+// The flags of `metalearn train`: usage text with every default, and parsing into a TrainConfig
+// (a new run, or a resumed one whose saved settings the flags may not contradict).
+
+import Foundation
+import MetaLearning
+
+enum TrainFlags {
+    static let options: Set<String> = [
+        "method", "dataset", "way", "shot", "query", "inner-steps", "test-inner-steps", "inner-lr", "meta-lr",
+        "meta-batch", "iterations", "clip", "batch-norm", "loss-reduction", "rotations", "model", "filters", "seed",
+        "run-dir", "threads", "validation-interval", "validation-episodes", "checkpoint-interval", "log-interval",
+    ]
+    static let switches: Set<String> = ["resume", "help", "quiet"]
+    /// Flags a resumed run may change.
+    static let changeableOnResume: Set<String> = [
+        "iterations", "test-inner-steps", "validation-interval", "validation-episodes", "checkpoint-interval",
+        "log-interval", "threads", "run-dir", "quiet", "resume",
+    ]
+
+    static let usage = """
+        usage: metalearn train [flags]
+
+        Meta-trains MAML, first-order MAML or Meta-SGD and writes a run directory: config.json, log.jsonl,
+        checkpoint.mlck (latest), best.mlck (best validation), results.json and SVG plots.
+
+        what to learn                                  defaults: sinusoid | Omniglot | other images
+          --method maml|fomaml|metasgd                 maml (second order) | fomaml: first order | metasgd: learned α
+          --dataset sinusoid|<file.mlds>|<dir>         sinusoid; a *train*.mlds file (its *val* and *test* siblings
+                                                       are found next to it) or a directory holding one
+          --way N                                      - | 5 | 5
+          --shot K                                     10 | 1 | 1
+          --query Q            per class (sinusoid: points)  = shot | = shot | 15
+          --model conv4-stride2|conv4-max-pool         mlp | conv4-stride2 | conv4-max-pool
+          --filters F                                  - | 64 | 32
+          --rotations on|off   k·90° class rotations   - | on | off
+        inner loop
+          --inner-steps S                              1 | 1 (20-way: 5) | 5
+          --test-inner-steps S  at validation and test 10
+          --inner-lr α          (Meta-SGD: initial α)  0.01 | 0.4 (20-way: 0.1) | 0.01
+          --loss-reduction mean|sum-over-shots         mean | sum-over-shots (cbfinn: Σ CE / K) | sum-over-shots
+          --batch-norm transductive|transductive-adapted
+                                                       transductive: batch statistics, offsets meta-learned but
+                                                       not adapted (cbfinn, l2b); -adapted: also adapted
+        outer loop
+          --meta-lr β           Adam step size         0.001
+          --meta-batch B        tasks per iteration    25 | 32 (20-way: 16) | 4
+          --iterations T        total (also on resume) 70000 | 60000 | 60000
+          --clip C              clip each meta-gradient element to [-C, C]   none | none | 10
+          --seed S              initialization and task stream               1
+        run
+          --run-dir DIR         runs/<dataset>-<method>-<way>w<shot>s-seed<seed>
+          --resume              continue DIR's checkpoint.mlck bit-identically (other flags default to the saved
+                                ones; --iterations, intervals and --threads may change)
+          --validation-interval N   iterations/20        --validation-episodes N   100 (fixed, from the seed)
+          --checkpoint-interval N   500                  --log-interval N          iterations/500
+          --threads N           all cores (results do not depend on it)
+          --quiet               no progress output
+          -h, --help            this text
+
+        examples:
+          metalearn train --dataset sinusoid --iterations 20000
+          metalearn train --dataset data/omniglot-maml-train.mlds --way 5 --shot 1 --method fomaml
+          metalearn train --run-dir runs/omniglot-maml-maml-5w1s-seed1 --resume --iterations 80000
+        """
+
+    /// The configuration for `arguments`, and whether to resume.
+    static func parse(_ flags: ArgumentList) throws -> (config: TrainConfig, resume: Bool) {
+        let resume = flags.has("resume")
+        if resume {
+            let runDirectory = try flags.string("run-dir") ?? defaultRunDirectory(flags)
+            let run = RunDirectory(url: URL(fileURLWithPath: runDirectory))
+            guard FileManager.default.fileExists(atPath: run.configURL.path) else {
+                throw UsageError("nothing to resume: \(runDirectory) has no config.json. Give the --run-dir of an earlier "
+                    + "`metalearn train`, or start the run without --resume.")
+            }
+            let saved = try run.readJSON(TrainConfig.self, from: "config.json")
+            var config = saved
+            try apply(flags, to: &config)
+            config.runDirectory = runDirectory
+            var changed = zip(saved.fixedSettings, config.fixedSettings).filter { $0.value != $1.value }
+                .map { "--\($1.flag) \($1.value) (saved: \($0.value))" }
+            if let dataset = flags.string("dataset") {
+                let (_, splits) = try DatasetChoice.resolve(dataset)
+                let path = splits?.train ?? "sinusoid"
+                if path != saved.dataset { changed.append("--dataset \(path) (saved: \(saved.dataset))") }
+            }
+            guard changed.isEmpty else {
+                throw UsageError("--resume continues the saved run, but \(changed.joined(separator: ", ")) differ from "
+                    + "\(runDirectory)/config.json. Drop those flags to continue, or start a new run in another --run-dir.")
+            }
+            return (config, true)
+        }
+        let (profile, splits) = try DatasetChoice.resolve(flags.string("dataset") ?? "sinusoid")
+        var config = TrainConfig.defaults(profile: profile, way: try flags.integer("way", in: 2...10_000) ?? 5)
+        config.dataset = splits?.train ?? "sinusoid"
+        config.splits = splits
+        try apply(flags, to: &config)
+        config.completeDerivedDefaults(given: flags)
+        return (config, false)
+    }
+
+    /// The run directory the flags would create (to find a run to resume without --run-dir).
+    static func defaultRunDirectory(_ flags: ArgumentList) throws -> String {
+        let (profile, splits) = try DatasetChoice.resolve(flags.string("dataset") ?? "sinusoid")
+        var config = TrainConfig.defaults(profile: profile, way: try flags.integer("way", in: 2...10_000) ?? 5)
+        config.dataset = splits?.train ?? "sinusoid"
+        try apply(flags, to: &config)
+        config.completeDerivedDefaults(given: flags)
+        return config.runDirectory
+    }
+
+    /// Overrides `config` with every flag given.
+    static func apply(_ flags: ArgumentList, to config: inout TrainConfig) throws {
+        let isSinusoid = config.profile == .sinusoid
+        for flag in ["way", "rotations", "model", "filters", "batch-norm"] where isSinusoid && flags.has(flag) {
+            throw UsageError("--\(flag) does not apply to --dataset sinusoid (an MLP regressor). Drop it, or train on "
+                + "an image dataset file.")
+        }
+        if let value = try flags.choice("method", MetaMethod.self) { config.method = value }
+        if let value = try flags.integer("way", in: 2...10_000) { config.way = value }
+        let shotGiven = try flags.integer("shot", in: 1...100_000)
+        if let shotGiven { config.shot = shotGiven }
+        if let value = try flags.integer("query", in: 1...100_000) {
+            config.query = value
+        } else if shotGiven != nil && config.profile != .images {
+            config.query = config.shot  // MAML: K queries per class (or K query points)
+        }
+        if let value = try flags.integer("inner-steps", in: 0...1000) { config.innerSteps = value }
+        if let value = try flags.integer("test-inner-steps", in: 0...1000) { config.testInnerSteps = value }
+        if let value = try flags.positiveNumber("inner-lr") { config.innerLearningRate = value }
+        if let value = try flags.positiveNumber("meta-lr") { config.metaLearningRate = value }
+        if let value = try flags.integer("meta-batch", in: 1...100_000) { config.metaBatchSize = value }
+        if let value = try flags.integer("iterations", in: 1...100_000_000) { config.iterations = value }
+        if let value = try flags.positiveNumber("clip") { config.clip = value }
+        if let value = try flags.choice("batch-norm", BatchNormPolicy.self) { config.batchNorm = value }
+        if let value = try flags.choice("loss-reduction", LossReduction.self) { config.lossReduction = value }
+        if let value = try flags.onOff("rotations") { config.rotations = value }
+        if let value = try flags.choice("model", ModelKind.self) {
+            guard value != .mlp else { throw UsageError("--model mlp is the sinusoid regressor; use --dataset sinusoid.") }
+            config.model = value
+        }
+        if let value = try flags.integer("filters", in: 1...4096) { config.filters = value }
+        if let value = try flags.seed("seed") { config.seed = value }
+        if let value = flags.string("run-dir") { config.runDirectory = value }
+        if let value = try flags.integer("validation-interval", in: 0...100_000_000) { config.validationInterval = value }
+        if let value = try flags.integer("validation-episodes", in: 1...1_000_000) { config.validationEpisodes = value }
+        if let value = try flags.integer("checkpoint-interval", in: 1...100_000_000) { config.checkpointInterval = value }
+        if let value = try flags.integer("log-interval", in: 1...100_000_000) { config.logInterval = value }
+    }
+}
