@@ -55,6 +55,7 @@ public enum PNGDecoder {
         }
         guard width >= 1, height >= 1, width <= 1 << 16, height <= 1 << 16 else { throw FormatError("PNG size \(width)×\(height)") }
         guard !compressed.isEmpty else { throw FormatError("PNG has no image data") }
+        guard sawEnd else { throw FormatError("PNG has no IEND chunk (the file is truncated)") }
         let samples = [0: 1, 2: 3, 3: 1, 4: 2, 6: 4][colorType]!
         let bitsPerPixel = samples * bitDepth
         let rowBytes = (width * bitsPerPixel + 7) / 8

@@ -45,6 +45,27 @@ func run(_ arguments: Arguments) throws -> Int32 {
         let files = try MNISTConverter(name: arguments.command).convert(source: source, output: output)
         printWritten(files, seconds: Date().timeIntervalSince(start))
         return 0
+    case "cifar-fs", "fc100":
+        let output = try arguments.require("output", example: "data/\(arguments.command)")
+        let source = try sourceFolder(arguments, dataset: .cifar100, output: output)
+        let files = try CIFAR100(source: source).write(arguments.command, to: output)
+        printWritten(files, seconds: Date().timeIntervalSince(start))
+        return 0
+    case "svhn":
+        let output = try arguments.require("output", example: "data/svhn")
+        let source = try sourceFolder(arguments, dataset: .svhn, output: output)
+        let files = try SVHNConverter.convert(source: source, output: output) { print($0) }
+        printWritten(files, seconds: Date().timeIntervalSince(start))
+        return 0
+    case "image-folder":
+        let output = try arguments.require("output", example: "data/mini-imagenet")
+        let source = try arguments.require("source", example: "mini-imagenet (with train.csv, val.csv, test.csv, images/)")
+        let size = Int(arguments.options["size"] ?? "84") ?? 0
+        guard size >= 1 && size <= 1024 else { throw UsageError("--size must be an integer in 1...1024") }
+        let converter = ImageFolderConverter(name: arguments.options["name"] ?? "mini-imagenet", size: size)
+        let files = try converter.convert(source: source, output: output)
+        printWritten(files, seconds: Date().timeIntervalSince(start))
+        return 0
     case "help", "--help", "-h":
         print(usage)
         return 0
