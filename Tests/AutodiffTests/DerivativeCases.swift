@@ -78,6 +78,12 @@ let derivativeCases: [DerivativeCase] = [
     DerivativeCase(name: "batchNorm-offset-scale", inputs: [([2, 2, 2, 3], .signed), ([3], .signed), ([3], .signed)]) {
         scalarize($0[0].batchNormalized(offset: $0[1], scale: $0[2]))
     },
+    DerivativeCase(name: "batchNorm-scale-only", inputs: [([5, 2], .signed), ([2], .signed)]) {
+        scalarize($0[0].batchNormalized(offset: nil, scale: $0[1]))
+    },
+    DerivativeCase(name: "batchNormComposite", inputs: [([2, 2, 2, 3], .signed), ([3], .signed), ([3], .signed)]) {
+        scalarize($0[0].batchNormalizedComposite(offset: $0[1], scale: $0[2]))
+    },
     DerivativeCase(name: "dense", inputs: [([3, 4], .signed), ([4, 2], .signed), ([2], .signed)]) {
         scalarize(dense($0[0], weights: $0[1], bias: $0[2]))
     },

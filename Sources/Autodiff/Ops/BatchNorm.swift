@@ -1,0 +1,167 @@
+// Batch normalization with batch statistics as one fused primitive (per channel, over rows).
+//
+// value   x̂ = (x − μ)·s,  s = 1/√(σ² + ε),  y = γ·x̂ + β           x: [rows, c]   μ, σ², s, γ, β: [c]
+// JVP     dx̂ = s·(dx − mean(dx) − x̂·mean(x̂·dx)),   ds = −s²·mean(x̂·dx)
+//         dy = γ·dx̂ + dγ·x̂ + dβ
+// VJP     β̄ = Σ ḡ,  γ̄ = Σ ḡ·x̂,  x̄ = γs·(ḡ − mean(ḡ) − x̂·mean(ḡ·x̂))
+//         The VJP is a Dual function (`batchNormBackward`) whose tangent is derived by hand below,
+//         so forward-over-reverse gives exact Hessian-vector products; tests compare it with the
+//         composite of elementary ops (Composite/BatchNorm.swift) and with finite differences.
+
+import Kernels
+
+/// Per-channel helpers on [rows, c] tensors, wrapping the channel kernels.
+enum Channels {
+    static func sums(_ a: Tensor, times b: Tensor? = nil) -> Tensor {
+        let c = a.shape[1]
+        return a.scalars.withUnsafeBufferPointer { pa in
+            Tensor.filled(shape: [c]) { out in
+                if let b {
+                    b.scalars.withUnsafeBufferPointer { Kernels.channelSums(pa, times: $0, into: out, rows: a.shape[0], channels: c) }
+                } else {
+                    Kernels.channelSums(pa, times: nil, into: out, rows: a.shape[0], channels: c)
+                }
+            }
+        }
+    }
+
+    /// Σₜ gainₜ·(aₜ − m1ₜ − xhatₜ·m2ₜ) over terms t (channel vectors broadcast over rows).
+    static func centeredScale(_ terms: [(a: Tensor, m1: Tensor, xhat: Tensor, m2: Tensor, gain: Tensor)]) -> Tensor {
+        let (rows, c) = (terms[0].a.shape[0], terms[0].a.shape[1])
+        return Tensor.filled(shape: [rows, c]) { out in
+            for (index, t) in terms.enumerated() {
+                t.a.scalars.withUnsafeBufferPointer { a in t.m1.scalars.withUnsafeBufferPointer { m1 in
+                    t.xhat.scalars.withUnsafeBufferPointer { xhat in t.m2.scalars.withUnsafeBufferPointer { m2 in
+                        t.gain.scalars.withUnsafeBufferPointer { gain in
+                            Kernels.channelCenteredScale(a, mean1: m1, xhat: xhat, mean2: m2, gain: gain, into: out,
+                                                         rows: rows, channels: c, accumulate: index > 0)
+                        } } } } }
+            }
+        }
+    }
+
+    /// Σₜ xₜ·scaleₜ + shiftₜ (channel vectors broadcast over rows; nil scale = 1, nil shift = 0).
+    static func scaleShift(_ terms: [(x: Tensor, scale: Tensor?, shift: Tensor?)]) -> Tensor {
+        let (rows, c) = (terms[0].x.shape[0], terms[0].x.shape[1])
+        return Tensor.filled(shape: [rows, c]) { out in
+            for (index, t) in terms.enumerated() {
+                t.x.scalars.withUnsafeBufferPointer { x in
+                    withOptionalBuffer(t.scale) { scale in withOptionalBuffer(t.shift) { shift in
+                        Kernels.channelScaleShift(x, scale: scale, shift: shift, into: out, rows: rows, channels: c,
+                                                  accumulate: index > 0)
+                    } }
+                }
+            }
+        }
+    }
+
+    static func withOptionalBuffer<R>(_ t: Tensor?, _ body: (UnsafeBufferPointer<Float>?) -> R) -> R {
+        guard let t else { return body(nil) }
+        return t.scalars.withUnsafeBufferPointer { body($0) }
+    }
+}
+
+/// The saved forward quantities: x̂ and s as Duals (their tangents dx̂ and ds when x moves).
+struct BatchNormSaved {
+    var xhat: Dual
+    var inverseStd: Dual
+}
+
+/// Forward pass on x [rows, c]: returns y and the saved x̂, s.
+func batchNormForward(_ x: Dual, offset: Dual?, scale: Dual?, epsilon: Float) -> (Dual, BatchNormSaved) {
+    let (rows, c) = (x.shape[0], x.shape[1])
+    let zeros = Tensor(zeros: [c])
+    var inverseStd = Tensor(zeros: [c])
+    var mean = Tensor(zeros: [c])
+    let xhat = x.value.scalars.withUnsafeBufferPointer { px in
+        Tensor.filled(shape: [rows, c]) { out in
+            zeros.scalars.withUnsafeBufferPointer { z in
+                mean.scalars.withUnsafeMutableBufferPointer { m in inverseStd.scalars.withUnsafeMutableBufferPointer { s in
+                    Kernels.batchNormalize(px, offset: z, scale: nil, into: out, mean: m, inverseStd: s,
+                                           rows: rows, channels: c, epsilon: epsilon)
+                } }
+            }
+        }
+    }
+    let n = 1 / Float(rows)
+    var xhatTangent: Tensor? = nil, inverseStdTangent: Tensor? = nil
+    if let dx = x.tangent {
+        let meanDx = Channels.sums(dx).scaled(by: n), meanXhatDx = Channels.sums(xhat, times: dx).scaled(by: n)
+        xhatTangent = Channels.centeredScale([(dx, meanDx, xhat, meanXhatDx, inverseStd)])
+        inverseStdTangent = -(inverseStd * inverseStd * meanXhatDx)
+    }
+    var terms: [(x: Tensor, scale: Tensor?, shift: Tensor?)] = []
+    if let dxhat = xhatTangent { terms.append((dxhat, scale?.value, offset?.tangent)) }
+    if let dgamma = scale?.tangent { terms.append((xhat, dgamma, nil)) }
+    if xhatTangent == nil, let dbeta = offset?.tangent { terms.append((Tensor(zeros: [rows, c]), nil, dbeta)) }
+    let y = Channels.scaleShift([(xhat, scale?.value, offset?.value)])
+    let saved = BatchNormSaved(xhat: Dual(xhat, tangent: xhatTangent), inverseStd: Dual(inverseStd, tangent: inverseStdTangent))
+    return (Dual(y, tangent: terms.isEmpty ? nil : Channels.scaleShift(terms)), saved)
+}
+
+/// The pullback as a Dual function: (x̄, γ̄, β̄) from ḡ, with tangents
+///   dβ̄ = Σ dḡ,  dγ̄ = Σ (dḡ·x̂ + ḡ·dx̂),
+///   x̄ = k(ḡ − m₁ − x̂m₂) with k = γs, m₁ = mean ḡ, m₂ = mean ḡx̂:
+///   dx̄ = dk(ḡ − m₁ − x̂m₂) + k(dḡ − dm₁ − x̂·dm₂) − k·m₂·dx̂,  dk = dγ·s + γ·ds.
+func batchNormBackward(_ g: Dual, saved: BatchNormSaved, scale: Dual?) -> (x: Dual, scale: Dual, offset: Dual) {
+    let rows = g.shape[0], c = g.shape[1]
+    let n = 1 / Float(rows)
+    let xhat = saved.xhat.value, s = saved.inverseStd.value
+    let gamma = scale?.value ?? Tensor(repeating: 1, shape: [c])
+    let k = gamma * s
+    let sumG = Channels.sums(g.value), sumGX = Channels.sums(g.value, times: xhat)
+    let m1 = sumG.scaled(by: n), m2 = sumGX.scaled(by: n)
+    let xBar = Channels.centeredScale([(g.value, m1, xhat, m2, k)])
+
+    var sumGTangent: Tensor? = nil, sumGXTangent: Tensor? = nil
+    if let dg = g.tangent {
+        sumGTangent = Channels.sums(dg)
+        sumGXTangent = Channels.sums(dg, times: xhat)
+    }
+    if let dxhat = saved.xhat.tangent {
+        let extra = Channels.sums(g.value, times: dxhat)
+        sumGXTangent = sumGXTangent.map { $0 + extra } ?? extra
+    }
+    var dk: Tensor? = nil
+    if let ds = saved.inverseStd.tangent { dk = gamma * ds }
+    if let dgamma = scale?.tangent { dk = (dk ?? Tensor(zeros: [c])) + dgamma * s }
+    var terms: [(a: Tensor, m1: Tensor, xhat: Tensor, m2: Tensor, gain: Tensor)] = []
+    if let dk { terms.append((g.value, m1, xhat, m2, dk)) }
+    if let dg = g.tangent {
+        terms.append((dg, sumGTangent!.scaled(by: n), xhat, (sumGXTangent ?? Tensor(zeros: [c])).scaled(by: n), k))
+    } else if let dsumGX = sumGXTangent {
+        terms.append((Tensor(zeros: [rows, c]), Tensor(zeros: [c]), xhat, dsumGX.scaled(by: n), k))
+    }
+    if let dxhat = saved.xhat.tangent {
+        terms.append((dxhat, Tensor(zeros: [c]), dxhat, Tensor(zeros: [c]), -(k * m2)))
+    }
+    let xBarTangent = terms.isEmpty ? nil : Channels.centeredScale(terms)
+    return (Dual(xBar, tangent: xBarTangent), Dual(sumGX, tangent: sumGXTangent), Dual(sumG, tangent: sumGTangent))
+}
+
+extension Variable {
+    /// Normalizes each channel of `[..., c]` with the statistics of this batch (fused primitive).
+    ///
+    /// - Parameters:
+    ///   - offset: β, `[c]` (TensorFlow's `center=True`), or nil.
+    ///   - scale: γ, `[c]`, or nil (TensorFlow's default `scale=False`, used by MAML and l2b).
+    ///   - epsilon: added to the variance; 1e-3 in TensorFlow's `batch_norm`.
+    public func batchNormalized(offset: Variable?, scale: Variable? = nil, epsilon: Float = 1e-3) -> Variable {
+        let originalShape = shape
+        let c = shape[shape.count - 1], rows = value.count / c
+        let x = dual.reshaped(to: [rows, c])
+        let (scaleDual, offsetDual) = (scale?.dual, offset?.dual)
+        let (y, saved) = batchNormForward(x, offset: offsetDual, scale: scaleDual, epsilon: epsilon)
+        var inputs = [self]
+        if let scale { inputs.append(scale) }
+        if let offset { inputs.append(offset) }
+        let hasScale = scale != nil
+        return tape.record(y.reshaped(to: originalShape), inputs: inputs) { g, needed in
+            let grads = batchNormBackward(g.reshaped(to: [rows, c]), saved: saved, scale: scaleDual)
+            var result: [Dual?] = [needed[0] ? grads.x.reshaped(to: originalShape) : nil]
+            if hasScale { result.append(grads.scale) }
+            if offsetDual != nil { result.append(grads.offset) }
+            return result
+        }
+    }
+}

@@ -1,0 +1,113 @@
+// Per-channel operations on x [rows, channels] (NHWC flattened): the pieces of a fused batch norm
+// and of its exact derivatives. Each row is processed with 8-wide SIMD over the channels; channel
+// sums use fixed row blocks added in a fixed order (deterministic for any thread count).
+
+/// out[r, c] (+)= x[r, c]·scale[c] + shift[c]; a nil scale means 1, a nil shift means 0.
+/// - Complexity: O(rows·channels), one pass.
+public func channelScaleShift(
+    _ x: UnsafeBufferPointer<Float>, scale: UnsafeBufferPointer<Float>?, shift: UnsafeBufferPointer<Float>?,
+    into out: UnsafeMutableBufferPointer<Float>, rows: Int, channels: Int, accumulate: Bool = false
+) {
+    precondition(x.count == rows * channels && out.count == rows * channels && (scale?.count ?? channels) == channels
+                 && (shift?.count ?? channels) == channels, "channelScaleShift: sizes do not match [\(rows), \(channels)]")
+    guard rows > 0, channels > 0 else { return }
+    nonisolated(unsafe) let (px, po) = (x.baseAddress!, out.baseAddress!)
+    nonisolated(unsafe) let (ps, pt) = (scale?.baseAddress, shift?.baseAddress)
+    forEachChunk(rows, chunkSize: max(1, 32768 / channels)) { range in
+        for r in range {
+            let row = px + r * channels, target = po + r * channels
+            var c = 0
+            while c + 8 <= channels {
+                var v = load8(row + c)
+                if let ps { v *= load8(ps + c) }
+                if let pt { v += load8(pt + c) }
+                if accumulate { v += load8(target + c) }
+                store8(v, target + c)
+                c += 8
+            }
+            while c < channels {
+                var v = row[c] * (ps?[c] ?? 1) + (pt?[c] ?? 0)
+                if accumulate { v += target[c] }
+                target[c] = v
+                c += 1
+            }
+        }
+    }
+}
+
+/// out[r, c] (+)= gain[c]·(a[r, c] − m1[c] − xhat[r, c]·m2[c]).
+///
+/// The shape shared by batch norm's tangent, dx̂ = s(dx − mean(dx) − x̂·mean(x̂ dx)), and its
+/// backward pass, x̄ = γs(ḡ − mean(ḡ) − x̂·mean(ḡ x̂)).
+/// - Complexity: O(rows·channels), one pass.
+public func channelCenteredScale(
+    _ a: UnsafeBufferPointer<Float>, mean1 m1: UnsafeBufferPointer<Float>, xhat: UnsafeBufferPointer<Float>,
+    mean2 m2: UnsafeBufferPointer<Float>, gain: UnsafeBufferPointer<Float>,
+    into out: UnsafeMutableBufferPointer<Float>, rows: Int, channels: Int, accumulate: Bool = false
+) {
+    precondition(a.count == rows * channels && xhat.count == rows * channels && out.count == rows * channels
+                 && m1.count == channels && m2.count == channels && gain.count == channels,
+                 "channelCenteredScale: sizes do not match [\(rows), \(channels)]")
+    guard rows > 0, channels > 0 else { return }
+    nonisolated(unsafe) let (pa, pm1, px, pm2, pg, po) =
+        (a.baseAddress!, m1.baseAddress!, xhat.baseAddress!, m2.baseAddress!, gain.baseAddress!, out.baseAddress!)
+    forEachChunk(rows, chunkSize: max(1, 32768 / channels)) { range in
+        for r in range {
+            let offset = r * channels
+            var c = 0
+            while c + 8 <= channels {
+                let centered = load8(pa + offset + c) - load8(pm1 + c) - load8(px + offset + c) * load8(pm2 + c)
+                var v = load8(pg + c) * centered
+                if accumulate { v += load8(po + offset + c) }
+                store8(v, po + offset + c)
+                c += 8
+            }
+            while c < channels {
+                var v = pg[c] * (pa[offset + c] - pm1[c] - px[offset + c] * pm2[c])
+                if accumulate { v += po[offset + c] }
+                po[offset + c] = v
+                c += 1
+            }
+        }
+    }
+}
+
+/// out[c] = Σᵣ a[r, c]·b[r, c] (b nil: Σᵣ a[r, c]). Blocks of 64 rows summed in Float lanes, block
+/// sums added in Double in block order.
+/// - Complexity: O(rows·channels).
+public func channelSums(
+    _ a: UnsafeBufferPointer<Float>, times b: UnsafeBufferPointer<Float>?, into out: UnsafeMutableBufferPointer<Float>,
+    rows: Int, channels: Int
+) {
+    precondition(a.count == rows * channels && (b?.count ?? a.count) == a.count && out.count == channels,
+                 "channelSums: sizes do not match [\(rows), \(channels)]")
+    guard channels > 0 else { return }
+    let blockRows = 64, blocks = (rows + blockRows - 1) / blockRows
+    let partials = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, blocks) * channels)
+    defer { partials.deallocate() }
+    nonisolated(unsafe) let (pa, pb, pp) = (a.baseAddress, b?.baseAddress, partials.baseAddress!)
+    forEachChunk(blocks, chunkSize: max(1, 65536 / (blockRows * channels))) { range in
+        for block in range {
+            let partial = pp + block * channels
+            partial.update(repeating: 0, count: channels)
+            for r in (block * blockRows)..<min(rows, (block + 1) * blockRows) {
+                let offset = r * channels
+                var c = 0
+                while c + 8 <= channels {
+                    let v = pb.map { load8(pa! + offset + c) * load8($0 + offset + c) } ?? load8(pa! + offset + c)
+                    store8(load8(partial + c) + v, partial + c)
+                    c += 8
+                }
+                while c < channels {
+                    partial[c] += pa![offset + c] * (pb?[offset + c] ?? 1)
+                    c += 1
+                }
+            }
+        }
+    }
+    for c in 0..<channels {
+        var total: Double = 0
+        for block in 0..<blocks { total += Double(pp[block * channels + c]) }
+        out[c] = Float(total)
+    }
+}
