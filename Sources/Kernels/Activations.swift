@@ -113,13 +113,17 @@ public func reciprocal(_ x: UnsafeBufferPointer<Float>, into out: UnsafeMutableB
 }
 
 /// out = max(a, b) elementwise: b where b > a, else a (so a NaN in a is kept, a NaN in b ignored)
-public func maximum(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>) {
+public func maximum(
+    _ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>
+) {
     checkSameCount("maximum", a.count, b.count, out.count)
     mapBinary(a, b, out, { $0.replacing(with: $1, where: $1 .> $0) }, { $1 > $0 ? $1 : $0 })
 }
 
 /// out = min(a, b) elementwise: b where b < a, else a
-public func minimum(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>) {
+public func minimum(
+    _ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>
+) {
     checkSameCount("minimum", a.count, b.count, out.count)
     mapBinary(a, b, out, { $0.replacing(with: $1, where: $1 .< $0) }, { $1 < $0 ? $1 : $0 })
 }

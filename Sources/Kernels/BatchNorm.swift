@@ -8,7 +8,8 @@
 /// Double in block order), one pass to normalize.
 public func batchNormalize(
     _ x: UnsafeBufferPointer<Float>, offset: UnsafeBufferPointer<Float>, scale: UnsafeBufferPointer<Float>?,
-    into y: UnsafeMutableBufferPointer<Float>, mean: UnsafeMutableBufferPointer<Float>, inverseStd: UnsafeMutableBufferPointer<Float>,
+    into y: UnsafeMutableBufferPointer<Float>,
+    mean: UnsafeMutableBufferPointer<Float>, inverseStd: UnsafeMutableBufferPointer<Float>,
     rows: Int, channels: Int, epsilon: Float
 ) {
     checkBatchNormSizes(x.count, offset.count, scale?.count, y.count, mean.count, inverseStd.count, rows, channels, epsilon)
@@ -22,7 +23,9 @@ public func batchNormalize(
 
     // Pass 1: per-block channel sums → mean.
     forEachChunk(blocks, chunkSize: blocksPerChunk) { range in
-        for block in range { blockChannelSums(sx, block: block, rows: rows, channels: channels, center: nil, into: sp + block * channels) }
+        for block in range {
+            blockChannelSums(sx, block: block, rows: rows, channels: channels, center: nil, into: sp + block * channels)
+        }
     }
     for c in 0..<channels {
         var total: Double = 0
@@ -31,7 +34,9 @@ public func batchNormalize(
     }
     // Pass 2: per-block sums of squared deviations → inverse standard deviation.
     forEachChunk(blocks, chunkSize: blocksPerChunk) { range in
-        for block in range { blockChannelSums(sx, block: block, rows: rows, channels: channels, center: sm, into: sp + block * channels) }
+        for block in range {
+            blockChannelSums(sx, block: block, rows: rows, channels: channels, center: sm, into: sp + block * channels)
+        }
     }
     for c in 0..<channels {
         var total: Double = 0
@@ -91,7 +96,8 @@ func blockChannelSums(
 /// Plain-loop specification of `batchNormalize` (two passes, Double accumulation).
 public func batchNormalizeReference(
     _ x: UnsafeBufferPointer<Float>, offset: UnsafeBufferPointer<Float>, scale: UnsafeBufferPointer<Float>?,
-    into y: UnsafeMutableBufferPointer<Float>, mean: UnsafeMutableBufferPointer<Float>, inverseStd: UnsafeMutableBufferPointer<Float>,
+    into y: UnsafeMutableBufferPointer<Float>,
+    mean: UnsafeMutableBufferPointer<Float>, inverseStd: UnsafeMutableBufferPointer<Float>,
     rows: Int, channels: Int, epsilon: Float
 ) {
     checkBatchNormSizes(x.count, offset.count, scale?.count, y.count, mean.count, inverseStd.count, rows, channels, epsilon)
@@ -120,10 +126,13 @@ func checkBatchNormSizes(
     _ xCount: Int, _ offsetCount: Int, _ scaleCount: Int?, _ yCount: Int, _ meanCount: Int, _ invStdCount: Int,
     _ rows: Int, _ channels: Int, _ epsilon: Float
 ) {
-    precondition(rows > 0 && channels >= 0, "batchNormalize: need rows > 0 and channels >= 0, got rows \(rows) channels \(channels)")
+    precondition(rows > 0 && channels >= 0,
+                 "batchNormalize: need rows > 0 and channels >= 0, got rows \(rows) channels \(channels)")
     precondition(epsilon >= 0, "batchNormalize: epsilon must be >= 0, got \(epsilon)")
     precondition(xCount == rows * channels && yCount == rows * channels,
                  "batchNormalize: x has \(xCount) and y \(yCount) elements, expected rows \(rows) × channels \(channels)")
-    precondition(offsetCount == channels && (scaleCount ?? channels) == channels && meanCount == channels && invStdCount == channels,
-                 "batchNormalize: offset \(offsetCount), scale \(scaleCount.map(String.init) ?? "nil"), mean \(meanCount), inverseStd \(invStdCount): each must have channels = \(channels) elements")
+    precondition(
+        offsetCount == channels && (scaleCount ?? channels) == channels && meanCount == channels && invStdCount == channels,
+        "batchNormalize: offset \(offsetCount), scale \(scaleCount.map(String.init) ?? "nil"), mean \(meanCount), "
+            + "inverseStd \(invStdCount): each must have channels = \(channels) elements")
 }

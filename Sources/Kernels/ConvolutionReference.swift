@@ -1,21 +1,28 @@
 // Plain-loop specifications of the convolution kernels (NHWC input, HWIO weights): im2col, col2im,
 // direct convolution and direct transposed convolution. Slow on purpose; the fast kernels are tested against them.
 
-func checkConvSizes(_ name: String, _ geometry: ConvGeometry, inputCount: Int, outputCount: Int, weightsCount: Int, outputChannels: Int) {
+func checkConvSizes(
+    _ name: String, _ geometry: ConvGeometry, inputCount: Int, outputCount: Int, weightsCount: Int,
+    outputChannels: Int
+) {
     let g = geometry
     precondition(outputChannels >= 0, "\(name): outputChannels must be >= 0, got \(outputChannels)")
     precondition(inputCount == g.inputCount,
-                 "\(name): input has \(inputCount) elements, expected [\(g.batch), \(g.inputHeight), \(g.inputWidth), \(g.inputChannels)]")
+                 "\(name): input has \(inputCount) elements, expected "
+                    + "[\(g.batch), \(g.inputHeight), \(g.inputWidth), \(g.inputChannels)]")
     precondition(outputCount == g.columnRows * outputChannels,
-                 "\(name): output has \(outputCount) elements, expected [\(g.batch), \(g.outputHeight), \(g.outputWidth), \(outputChannels)]")
+                 "\(name): output has \(outputCount) elements, expected "
+                    + "[\(g.batch), \(g.outputHeight), \(g.outputWidth), \(outputChannels)]")
     precondition(weightsCount == g.columnWidth * outputChannels,
-                 "\(name): weights have \(weightsCount) elements, expected [\(g.kernelHeight), \(g.kernelWidth), \(g.inputChannels), \(outputChannels)]")
+                 "\(name): weights have \(weightsCount) elements, expected "
+                    + "[\(g.kernelHeight), \(g.kernelWidth), \(g.inputChannels), \(outputChannels)]")
 }
 
 func checkColumnSizes(_ name: String, _ geometry: ConvGeometry, inputCount: Int, columnsCount: Int) {
     let g = geometry
     precondition(inputCount == g.inputCount,
-                 "\(name): x has \(inputCount) elements, expected [\(g.batch), \(g.inputHeight), \(g.inputWidth), \(g.inputChannels)]")
+                 "\(name): x has \(inputCount) elements, expected "
+                    + "[\(g.batch), \(g.inputHeight), \(g.inputWidth), \(g.inputChannels)]")
     precondition(columnsCount == g.columnRows * g.columnWidth,
                  "\(name): cols has \(columnsCount) elements, expected [\(g.columnRows), \(g.columnWidth)]")
 }
@@ -45,7 +52,9 @@ func forEachColumnEntry(_ g: ConvGeometry, _ body: (Int, Int, Int) -> Void) {
 }
 
 /// Plain-loop specification of `im2col`.
-public func im2colReference(_ x: UnsafeBufferPointer<Float>, into cols: UnsafeMutableBufferPointer<Float>, geometry: ConvGeometry) {
+public func im2colReference(
+    _ x: UnsafeBufferPointer<Float>, into cols: UnsafeMutableBufferPointer<Float>, geometry: ConvGeometry
+) {
     checkColumnSizes("im2col", geometry, inputCount: x.count, columnsCount: cols.count)
     let width = geometry.columnWidth
     for i in 0..<cols.count { cols[i] = 0 }
@@ -53,7 +62,10 @@ public func im2colReference(_ x: UnsafeBufferPointer<Float>, into cols: UnsafeMu
 }
 
 /// Plain-loop specification of `col2im`.
-public func col2imReference(_ cols: UnsafeBufferPointer<Float>, into x: UnsafeMutableBufferPointer<Float>, geometry: ConvGeometry, accumulate: Bool = false) {
+public func col2imReference(
+    _ cols: UnsafeBufferPointer<Float>, into x: UnsafeMutableBufferPointer<Float>, geometry: ConvGeometry,
+    accumulate: Bool = false
+) {
     checkColumnSizes("col2im", geometry, inputCount: x.count, columnsCount: cols.count)
     let width = geometry.columnWidth
     if !accumulate { for i in 0..<x.count { x[i] = 0 } }

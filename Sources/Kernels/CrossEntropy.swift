@@ -1,5 +1,6 @@
 // Softmax cross-entropy per row of [rows, cols] logits with integer labels and an optional mask:
-// losses[r] = mask[r] · (logsumexp(logits[r, :]) − logits[r, label_r]), computed as (m − logit) + log Σ exp(· − m).
+// losses[r] = mask[r] · (logsumexp(logits[r, :]) − logits[r, label_r]),
+// computed as (m − logit) + log Σ exp(· − m) with m the row maximum.
 
 #if canImport(Glibc)
 import Glibc
@@ -24,7 +25,8 @@ public func softmaxCrossEntropy(
             expShiftedRows(sl + range.lowerBound * cols, rows: range.count, cols: cols, into: exponentials, maxima: maxima)
             for r in range {
                 let label = Int(st[r])
-                precondition(label >= 0 && label < cols, "softmaxCrossEntropy: labels[\(r)] = \(label) is outside 0..<\(cols)")
+                precondition(label >= 0 && label < cols,
+                             "softmaxCrossEntropy: labels[\(r)] = \(label) is outside 0..<\(cols)")
                 let local = r - range.lowerBound
                 let total = rowSum(exponentials + local * cols, count: cols)
                 let loss = (maxima[local] - sl[r * cols + label]) + logf(total)
@@ -50,9 +52,13 @@ public func softmaxCrossEntropyReference(
     }
 }
 
-func checkCrossEntropySizes(_ logitsCount: Int, _ labelsCount: Int, _ maskCount: Int?, _ lossesCount: Int, _ rows: Int, _ cols: Int) {
+func checkCrossEntropySizes(
+    _ logitsCount: Int, _ labelsCount: Int, _ maskCount: Int?, _ lossesCount: Int, _ rows: Int, _ cols: Int
+) {
     precondition(rows >= 0 && cols > 0 || rows == 0, "softmaxCrossEntropy: need cols > 0, got rows \(rows) cols \(cols)")
-    precondition(logitsCount == rows * cols, "softmaxCrossEntropy: logits has \(logitsCount) elements, expected rows \(rows) × cols \(cols)")
+    precondition(logitsCount == rows * cols,
+                 "softmaxCrossEntropy: logits has \(logitsCount) elements, expected rows \(rows) × cols \(cols)")
     precondition(labelsCount == rows && lossesCount == rows && (maskCount ?? rows) == rows,
-                 "softmaxCrossEntropy: labels \(labelsCount), mask \(maskCount.map(String.init) ?? "nil"), losses \(lossesCount): each must have rows = \(rows) elements")
+                 "softmaxCrossEntropy: labels \(labelsCount), mask \(maskCount.map(String.init) ?? "nil"), "
+                    + "losses \(lossesCount): each must have rows = \(rows) elements")
 }

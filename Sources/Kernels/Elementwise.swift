@@ -132,25 +132,33 @@ func mapUnary(
 }
 
 /// out = a + b
-public func add(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>) {
+public func add(
+    _ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>
+) {
     checkSameCount("add", a.count, b.count, out.count)
     mapBinary(a, b, out, { $0 + $1 }, { $0 + $1 })
 }
 
 /// out = a - b
-public func subtract(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>) {
+public func subtract(
+    _ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>
+) {
     checkSameCount("subtract", a.count, b.count, out.count)
     mapBinary(a, b, out, { $0 - $1 }, { $0 - $1 })
 }
 
 /// out = a ⊙ b
-public func multiply(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>) {
+public func multiply(
+    _ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>
+) {
     checkSameCount("multiply", a.count, b.count, out.count)
     mapBinary(a, b, out, { $0 * $1 }, { $0 * $1 })
 }
 
 /// out = a / b (IEEE division: x/0 = ±inf, 0/0 = NaN)
-public func divide(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>) {
+public func divide(
+    _ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>
+) {
     checkSameCount("divide", a.count, b.count, out.count)
     mapBinary(a, b, out, { $0 / $1 }, { $0 / $1 })
 }
@@ -174,7 +182,9 @@ public func axpy(_ alpha: Float, _ x: UnsafeBufferPointer<Float>, into y: Unsafe
 }
 
 /// c += a ⊙ b (c is read and written).
-public func addProduct(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>, into c: UnsafeMutableBufferPointer<Float>) {
+public func addProduct(
+    _ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>, into c: UnsafeMutableBufferPointer<Float>
+) {
     checkSameCount("addProduct", a.count, b.count, c.count)
     guard let pa = a.baseAddress, let pb = b.baseAddress, let pc = c.baseAddress else { return }
     nonisolated(unsafe) let (sa, sb, sc) = (pa, pb, pc)

@@ -5,7 +5,9 @@
 
 /// x [b, H, W, c] → cols [b·ho·wo, kh·kw·c]: row (b, oy, ox) holds the input patch under that output
 /// position, column (i·kw + j)·c + channel; padded positions are 0.
-public func im2col(_ x: UnsafeBufferPointer<Float>, into cols: UnsafeMutableBufferPointer<Float>, geometry: ConvGeometry) {
+public func im2col(
+    _ x: UnsafeBufferPointer<Float>, into cols: UnsafeMutableBufferPointer<Float>, geometry: ConvGeometry
+) {
     let g = geometry
     checkColumnSizes("im2col", g, inputCount: x.count, columnsCount: cols.count)
     guard cols.count > 0, let pc = cols.baseAddress else { return }
@@ -50,7 +52,10 @@ public func im2col(_ x: UnsafeBufferPointer<Float>, into cols: UnsafeMutableBuff
 
 /// The adjoint of `im2col`: x (+)= scatter-sum of cols, so ⟨im2col(x), y⟩ = ⟨x, col2im(y)⟩.
 /// Images run in parallel; within an image the additions follow the reference's order exactly.
-public func col2im(_ cols: UnsafeBufferPointer<Float>, into x: UnsafeMutableBufferPointer<Float>, geometry: ConvGeometry, accumulate: Bool = false) {
+public func col2im(
+    _ cols: UnsafeBufferPointer<Float>, into x: UnsafeMutableBufferPointer<Float>, geometry: ConvGeometry,
+    accumulate: Bool = false
+) {
     let g = geometry
     checkColumnSizes("col2im", g, inputCount: x.count, columnsCount: cols.count)
     guard x.count > 0, let px = x.baseAddress else { return }
@@ -74,8 +79,8 @@ public func col2im(_ cols: UnsafeBufferPointer<Float>, into x: UnsafeMutableBuff
                                 addFloats(from: source, to: inputRow + left * g.inputChannels, count: runWidth)
                             } else {
                                 for j in 0..<g.kernelWidth where left + j >= 0 && left + j < g.inputWidth {
-                                    addFloats(from: source + j * g.inputChannels, to: inputRow + (left + j) * g.inputChannels,
-                                              count: g.inputChannels)
+                                    let tap = inputRow + (left + j) * g.inputChannels
+                                    addFloats(from: source + j * g.inputChannels, to: tap, count: g.inputChannels)
                                 }
                             }
                         }
@@ -110,7 +115,8 @@ public func convolution(
     geometry: ConvGeometry, outputChannels: Int, accumulate: Bool = false
 ) {
     let g = geometry
-    checkConvSizes("convolution", g, inputCount: x.count, outputCount: y.count, weightsCount: weights.count, outputChannels: outputChannels)
+    checkConvSizes("convolution", g, inputCount: x.count, outputCount: y.count, weightsCount: weights.count,
+                   outputChannels: outputChannels)
     guard y.count > 0 else { return }
     let group = imagesPerGroup(g)
     let imageInput = g.inputHeight * g.inputWidth * g.inputChannels
@@ -121,9 +127,10 @@ public func convolution(
         let count = min(group, g.batch - first)
         let part = geometryForImages(g, count: count)
         let partColumns = UnsafeMutableBufferPointer(rebasing: columns[0..<part.columnRows * g.columnWidth])
-        im2col(UnsafeBufferPointer(rebasing: x[first * imageInput..<(first + count) * imageInput]), into: partColumns, geometry: part)
-        matmul(UnsafeBufferPointer(partColumns), weights,
-               into: UnsafeMutableBufferPointer(rebasing: y[first * imageRows * outputChannels..<(first + count) * imageRows * outputChannels]),
+        let inputs = first * imageInput..<(first + count) * imageInput
+        let outputs = first * imageRows * outputChannels..<(first + count) * imageRows * outputChannels
+        im2col(UnsafeBufferPointer(rebasing: x[inputs]), into: partColumns, geometry: part)
+        matmul(UnsafeBufferPointer(partColumns), weights, into: UnsafeMutableBufferPointer(rebasing: y[outputs]),
                m: part.columnRows, n: outputChannels, k: g.columnWidth, accumulate: accumulate)
     }
 }
@@ -151,9 +158,11 @@ public func transposedConvolution(
         let count = min(group, g.batch - first)
         let part = geometryForImages(g, count: count)
         let partColumns = UnsafeMutableBufferPointer(rebasing: columns[0..<part.columnRows * g.columnWidth])
-        matmul(UnsafeBufferPointer(rebasing: y[first * imageRows * outputChannels..<(first + count) * imageRows * outputChannels]),
-               weights, into: partColumns, m: part.columnRows, n: g.columnWidth, k: outputChannels, transposeB: true)
-        col2im(UnsafeBufferPointer(partColumns), into: UnsafeMutableBufferPointer(rebasing: x[first * imageInput..<(first + count) * imageInput]),
+        let inputs = first * imageInput..<(first + count) * imageInput
+        let outputs = first * imageRows * outputChannels..<(first + count) * imageRows * outputChannels
+        matmul(UnsafeBufferPointer(rebasing: y[outputs]), weights, into: partColumns,
+               m: part.columnRows, n: g.columnWidth, k: outputChannels, transposeB: true)
+        col2im(UnsafeBufferPointer(partColumns), into: UnsafeMutableBufferPointer(rebasing: x[inputs]),
                geometry: part, accumulate: true)
     }
 }

@@ -120,13 +120,17 @@ func checkMaxPoolSizes(
                  "maxPool2x2: x has \(xCount) elements, expected [\(batch), \(height), \(width), \(channels)]")
     let outCount = batch * outHeight * outWidth * channels
     precondition(yCount == outCount && argmaxCount == outCount,
-                 "maxPool2x2: y has \(yCount) and argmax \(argmaxCount) elements, expected [\(batch), \(outHeight), \(outWidth), \(channels)]")
+                 "maxPool2x2: y has \(yCount) and argmax \(argmaxCount) elements, "
+                    + "expected [\(batch), \(outHeight), \(outWidth), \(channels)]")
     precondition(xCount <= Int(Int32.max), "maxPool2x2: x has \(xCount) elements, more than Int32 indices can address")
 }
 
 /// Global average pool: x [batch, spatial, channels] → y [batch, channels], y[b, c] = mean over spatial.
 /// Adds the spatial positions in order, row by row (the same order as the reference).
-public func globalAveragePool(_ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>, batch: Int, spatial: Int, channels: Int) {
+public func globalAveragePool(
+    _ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>, batch: Int, spatial: Int,
+    channels: Int
+) {
     checkAveragePoolSizes(x.count, y.count, batch, spatial, channels)
     guard y.count > 0, let px = x.baseAddress, let py = y.baseAddress else { return }
     nonisolated(unsafe) let (sx, sy) = (px, py)
@@ -150,7 +154,10 @@ public func globalAveragePool(_ x: UnsafeBufferPointer<Float>, into y: UnsafeMut
 }
 
 /// Plain-loop specification of `globalAveragePool`.
-public func globalAveragePoolReference(_ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>, batch: Int, spatial: Int, channels: Int) {
+public func globalAveragePoolReference(
+    _ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>, batch: Int, spatial: Int,
+    channels: Int
+) {
     checkAveragePoolSizes(x.count, y.count, batch, spatial, channels)
     for b in 0..<batch {
         for c in 0..<channels {
@@ -163,8 +170,10 @@ public func globalAveragePoolReference(_ x: UnsafeBufferPointer<Float>, into y: 
 
 func checkAveragePoolSizes(_ xCount: Int, _ yCount: Int, _ batch: Int, _ spatial: Int, _ channels: Int) {
     precondition(batch >= 0 && channels >= 0 && spatial > 0,
-                 "globalAveragePool: need batch, channels >= 0 and spatial > 0, got batch \(batch) spatial \(spatial) channels \(channels)")
+                 "globalAveragePool: need batch, channels >= 0 and spatial > 0, "
+                    + "got batch \(batch) spatial \(spatial) channels \(channels)")
     precondition(xCount == batch * spatial * channels,
                  "globalAveragePool: x has \(xCount) elements, expected [\(batch), \(spatial), \(channels)]")
-    precondition(yCount == batch * channels, "globalAveragePool: y has \(yCount) elements, expected [\(batch), \(channels)]")
+    precondition(yCount == batch * channels,
+                 "globalAveragePool: y has \(yCount) elements, expected [\(batch), \(channels)]")
 }

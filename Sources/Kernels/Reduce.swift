@@ -17,7 +17,9 @@ public func dot(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>
     precondition(a.count == b.count, "dot: a has \(a.count) elements but b has \(b.count)")
     guard let pa = a.baseAddress, let pb = b.baseAddress else { return 0 }
     nonisolated(unsafe) let (sa, sb) = (pa, pb)
-    return Float(chunkedTotal(a.count) { range in blockSum(sa + range.lowerBound, sb + range.lowerBound, count: range.count) })
+    return Float(chunkedTotal(a.count) { range in
+        blockSum(sa + range.lowerBound, sb + range.lowerBound, count: range.count)
+    })
 }
 
 /// Plain-loop specification of `sum`: Double accumulation in index order.
@@ -82,7 +84,9 @@ func blockSum(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>?, count: Int)
     return total
 }
 
-func checkAxisSizes(_ name: String, sourceCount: Int, sourceIsFull: Bool, targetCount: Int, _ outer: Int, _ axis: Int, _ inner: Int) {
+func checkAxisSizes(
+    _ name: String, sourceCount: Int, sourceIsFull: Bool, targetCount: Int, _ outer: Int, _ axis: Int, _ inner: Int
+) {
     precondition(outer >= 0 && axis >= 0 && inner >= 0, "\(name): negative size outer \(outer) axis \(axis) inner \(inner)")
     let full = outer * axis * inner, reduced = outer * inner
     precondition((sourceIsFull ? full : reduced) == sourceCount && (sourceIsFull ? reduced : full) == targetCount,
@@ -118,7 +122,9 @@ public func sumAxis(
     let blocks = (axis + blockRows - 1) / blockRows
     if blocks == 1 {
         forEachChunk(outer, chunkSize: max(1, 65536 / (axis * inner))) { range in
-            for o in range { addRows(sx + o * axis * inner, rows: axis, inner: inner, into: sy + o * inner, accumulate: accumulate) }
+            for o in range {
+                addRows(sx + o * axis * inner, rows: axis, inner: inner, into: sy + o * inner, accumulate: accumulate)
+            }
         }
         return
     }
@@ -133,13 +139,17 @@ public func sumAxis(
                 into: sp + item * inner, accumulate: false)
     }
     forEachChunk(outer, chunkSize: 1) { range in
-        for o in range { addRows(sp + o * blocks * inner, rows: blocks, inner: inner, into: sy + o * inner, accumulate: accumulate) }
+        for o in range {
+            addRows(sp + o * blocks * inner, rows: blocks, inner: inner, into: sy + o * inner, accumulate: accumulate)
+        }
     }
 }
 
 /// out[:] (+)= Σ_r rows[r, :] for a contiguous [rows, inner] block, adding rows in order:
 /// Float over runs of 64 rows, run totals accumulated in Double. Walks the rows in memory order.
-func addRows(_ source: UnsafePointer<Float>, rows: Int, inner: Int, into out: UnsafeMutablePointer<Float>, accumulate: Bool) {
+func addRows(
+    _ source: UnsafePointer<Float>, rows: Int, inner: Int, into out: UnsafeMutablePointer<Float>, accumulate: Bool
+) {
     withUnsafeTemporaryAllocation(of: Float.self, capacity: inner) { run in
         withUnsafeTemporaryAllocation(of: Double.self, capacity: inner) { total in
             let (run, total) = (run.baseAddress!, total.baseAddress!)
@@ -151,11 +161,8 @@ func addRows(_ source: UnsafePointer<Float>, rows: Int, inner: Int, into out: Un
                 var i = 0
                 while i + 8 <= inner {
                     let sum = load8(run + i)
-                    let low = SIMD4<Double>(sum.lowHalf), high = SIMD4<Double>(sum.highHalf)
-                    UnsafeMutableRawPointer(total + i).storeBytes(
-                        of: UnsafeRawPointer(total + i).loadUnaligned(as: SIMD4<Double>.self) + low, as: SIMD4<Double>.self)
-                    UnsafeMutableRawPointer(total + i + 4).storeBytes(
-                        of: UnsafeRawPointer(total + i + 4).loadUnaligned(as: SIMD4<Double>.self) + high, as: SIMD4<Double>.self)
+                    addDoubles(SIMD4<Double>(sum.lowHalf), to: total + i)
+                    addDoubles(SIMD4<Double>(sum.highHalf), to: total + i + 4)
                     i += 8
                 }
                 while i < inner {
@@ -167,6 +174,13 @@ func addRows(_ source: UnsafePointer<Float>, rows: Int, inner: Int, into out: Un
             for i in 0..<inner { out[i] = Float(total[i]) }
         }
     }
+}
+
+/// p[0..<4] += v
+@inline(__always)
+func addDoubles(_ v: SIMD4<Double>, to p: UnsafeMutablePointer<Double>) {
+    let raw = UnsafeMutableRawPointer(p)
+    raw.storeBytes(of: raw.loadUnaligned(as: SIMD4<Double>.self) + v, as: SIMD4<Double>.self)
 }
 
 /// Plain-loop specification of `sumAxis`.

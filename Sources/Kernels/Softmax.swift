@@ -16,15 +16,18 @@ func checkRowsSizes(_ name: String, _ xCount: Int, _ outCount: Int, _ rows: Int,
 }
 
 /// out[r, j] = exp(x[r, j] − m_r) / Σₖ exp(x[r, k] − m_r), with m_r = maxₖ x[r, k].
-public func softmaxRows(_ x: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>, rows: Int, cols: Int) {
+public func softmaxRows(
+    _ x: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>, rows: Int, cols: Int
+) {
     checkRowsSizes("softmaxRows", x.count, out.count, rows, cols)
     guard rows > 0, cols > 0, let px = x.baseAddress, let po = out.baseAddress else { return }
     nonisolated(unsafe) let (sx, so) = (px, po)
     forEachChunk(rows, chunkSize: rowsPerChunk(cols)) { range in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: range.count) { maxima in
             let block = so + range.lowerBound * cols
-            expShiftedRows(sx + range.lowerBound * cols, rows: range.count, cols: cols, into: block, maxima: maxima.baseAddress!)
-            for r in 0..<range.count {
+            let rows = range.count
+            expShiftedRows(sx + range.lowerBound * cols, rows: rows, cols: cols, into: block, maxima: maxima.baseAddress!)
+            for r in 0..<rows {
                 let row = block + r * cols
                 let total = SIMD8<Float>(repeating: rowSum(row, count: cols))
                 var j = 0
@@ -43,7 +46,9 @@ public func softmaxRows(_ x: UnsafeBufferPointer<Float>, into out: UnsafeMutable
 
 /// out[r, j] = (x[r, j] − m_r) − log Σₖ exp(x[r, k] − m_r), which is x − logsumexp(x) at full
 /// precision even when m_r is huge.
-public func logSoftmaxRows(_ x: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>, rows: Int, cols: Int) {
+public func logSoftmaxRows(
+    _ x: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>, rows: Int, cols: Int
+) {
     checkRowsSizes("logSoftmaxRows", x.count, out.count, rows, cols)
     guard rows > 0, cols > 0, let px = x.baseAddress, let po = out.baseAddress else { return }
     nonisolated(unsafe) let (sx, so) = (px, po)
@@ -70,7 +75,8 @@ func rowsPerChunk(_ cols: Int) -> Int { max(1, 8192 / max(cols, 1)) }
 /// on one short row at a time.
 @inline(__always)
 func expShiftedRows(
-    _ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>, maxima: UnsafeMutablePointer<Float>
+    _ x: UnsafePointer<Float>, rows: Int, cols: Int,
+    into out: UnsafeMutablePointer<Float>, maxima: UnsafeMutablePointer<Float>
 ) {
     for r in 0..<rows {
         let row = x + r * cols, outRow = out + r * cols
@@ -132,7 +138,9 @@ func rowSum(_ p: UnsafePointer<Float>, count: Int) -> Float {
 }
 
 /// Plain-loop specification of `softmaxRows`.
-public func softmaxRowsReference(_ x: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>, rows: Int, cols: Int) {
+public func softmaxRowsReference(
+    _ x: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>, rows: Int, cols: Int
+) {
     checkRowsSizes("softmaxRows", x.count, out.count, rows, cols)
     for r in 0..<rows {
         let row = r * cols
@@ -149,7 +157,9 @@ public func softmaxRowsReference(_ x: UnsafeBufferPointer<Float>, into out: Unsa
 
 /// Plain-loop specification of `logSoftmaxRows`: out = (x − m) − log Σ exp(x − m), which keeps
 /// full precision near 0 even when m is huge.
-public func logSoftmaxRowsReference(_ x: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>, rows: Int, cols: Int) {
+public func logSoftmaxRowsReference(
+    _ x: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>, rows: Int, cols: Int
+) {
     checkRowsSizes("logSoftmaxRows", x.count, out.count, rows, cols)
     for r in 0..<rows {
         let row = r * cols

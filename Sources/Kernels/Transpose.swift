@@ -2,7 +2,9 @@
 // The fast version walks 32×32 tiles of 8×8 register-transposed blocks, so reads and writes stay in cache.
 
 /// y[c, r] = x[r, c] for x [rows, cols]. `y` must not alias `x`.
-public func transpose2D(_ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>, rows: Int, cols: Int) {
+public func transpose2D(
+    _ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>, rows: Int, cols: Int
+) {
     checkTransposeSizes(x.count, y.count, rows, cols)
     guard x.count > 0, let px = x.baseAddress, let py = y.baseAddress else { return }
     nonisolated(unsafe) let (sx, sy) = (px, py)
@@ -33,7 +35,9 @@ public func transpose2D(_ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBu
 
 /// Transposes one 8×8 block: eight row loads, lane shuffles, eight row stores.
 @inline(__always)
-func transpose8x8(_ x: UnsafePointer<Float>, rowStride xs: Int, into y: UnsafeMutablePointer<Float>, rowStride ys: Int) {
+func transpose8x8(
+    _ x: UnsafePointer<Float>, rowStride xs: Int, into y: UnsafeMutablePointer<Float>, rowStride ys: Int
+) {
     let a0 = load8(x), a1 = load8(x + xs), a2 = load8(x + 2 * xs), a3 = load8(x + 3 * xs)
     let a4 = load8(x + 4 * xs), a5 = load8(x + 5 * xs), a6 = load8(x + 6 * xs), a7 = load8(x + 7 * xs)
     for j in 0..<8 {
@@ -42,7 +46,9 @@ func transpose8x8(_ x: UnsafePointer<Float>, rowStride xs: Int, into y: UnsafeMu
 }
 
 /// Plain-loop specification of `transpose2D`.
-public func transpose2DReference(_ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>, rows: Int, cols: Int) {
+public func transpose2DReference(
+    _ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>, rows: Int, cols: Int
+) {
     checkTransposeSizes(x.count, y.count, rows, cols)
     for r in 0..<rows {
         for c in 0..<cols { y[c * rows + r] = x[r * cols + c] }
