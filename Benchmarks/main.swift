@@ -2,6 +2,7 @@
 // one JSON line per result. To add a benchmark, write one file defining a `Benchmark` and list it below.
 
 import Foundation
+import Kernels
 
 /// A named benchmark. `run` first checks its kernel against the reference (throwing
 /// `BenchmarkFailure` when wrong), then times it and returns one result per measured case.
@@ -22,7 +23,7 @@ let allBenchmarks: [Benchmark] = [
     gemmConvBenchmark,
     conv4GradBenchmark,
     conv4HVPBenchmark,
-]
+] + metaStepBenchmarks
 
 @MainActor func printUsage() {
     print("usage: Benchmarks [--list] [name ...]   (no name runs every benchmark)")
@@ -57,6 +58,7 @@ for name in arguments {
 }
 if selected.isEmpty { selected = allBenchmarks }
 
+Memory.keepFreedTensorMemory()
 let context = RunContext.current()
 for benchmark in selected {
     do {

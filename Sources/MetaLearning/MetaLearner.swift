@@ -47,6 +47,9 @@ public struct MetaLearner<Model: FewShotModel>: Sendable {
     public var innerLearningRate: Float
     public var reduction: LossReduction
     public var batchNormPolicy: BatchNormPolicy
+    /// Drop the Hessian terms of the meta-gradient. True for `.fomaml`; may also be set for
+    /// first-order Meta-SGD (α still gets its gradient, which needs no Hessian).
+    public var firstOrder: Bool
 
     public init(model: Model, method: MetaMethod, innerSteps: Int, innerLearningRate: Float,
                 reduction: LossReduction = .mean, batchNormPolicy: BatchNormPolicy = .transductive) {
@@ -56,6 +59,7 @@ public struct MetaLearner<Model: FewShotModel>: Sendable {
         self.innerLearningRate = innerLearningRate
         self.reduction = reduction
         self.batchNormPolicy = batchNormPolicy
+        self.firstOrder = method.isFirstOrder
     }
 
     /// Whether the inner loop changes the parameter called `name`.
@@ -99,7 +103,7 @@ public struct MetaLearner<Model: FewShotModel>: Sendable {
             at: adapted.map { parameters.tensors[$0] }, context: context.map { parameters.tensors[$0] },
             supportLoss: loss(inputs: task.supportInputs, targets: task.supportTargets, order: order),
             queryLoss: loss(inputs: task.queryInputs, targets: task.queryTargets, order: order),
-            stepSizes: steps, innerSteps: innerSteps, firstOrder: method.isFirstOrder)
+            stepSizes: steps, innerSteps: innerSteps, firstOrder: firstOrder)
         var gradient = parameters.tensors
         for (position, index) in order.enumerated() {
             gradient[index] = position < adapted.count ? result.gradient[position]

@@ -84,6 +84,11 @@ let derivativeCases: [DerivativeCase] = [
     DerivativeCase(name: "batchNormComposite", inputs: [([2, 2, 2, 3], .signed), ([3], .signed), ([3], .signed)]) {
         scalarize($0[0].batchNormalizedComposite(offset: $0[1], scale: $0[2]))
     },
+    DerivativeCase(name: "addingBias", inputs: [([5, 3], .signed), ([3], .signed)]) { scalarize($0[0].addingBias($0[1])) },
+    DerivativeCase(name: "addingBias-constant-input", inputs: [([3], .signed)]) {
+        var generator = TestGenerator(seed: 9)
+        return scalarize($0[0].constant(Tensor.randomNormal(shape: [4, 3], using: &generator)).addingBias($0[0]))
+    },
     DerivativeCase(name: "dense", inputs: [([3, 4], .signed), ([4, 2], .signed), ([2], .signed)]) {
         scalarize(dense($0[0], weights: $0[1], bias: $0[2]))
     },

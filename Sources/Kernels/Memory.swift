@@ -1,0 +1,24 @@
+// Allocator tuning for large tensors (Linux/glibc). Every op returns a new array; glibc serves
+// blocks over 128 KiB with mmap and returns them with munmap, so each large tensor costs fresh,
+// zero-filled pages (page faults). Raising the thresholds keeps freed blocks for reuse.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public enum Memory {
+    /// Keeps freed large blocks in the process for reuse (glibc only; a no-op elsewhere).
+    /// Executables call this once at start; it changes process-wide allocator settings, so the
+    /// library never calls it on its own.
+    public static func keepFreedTensorMemory() {
+        #if canImport(Glibc)
+        // mallopt is declared in <malloc.h>, which the Glibc module does not export; look it up.
+        typealias MallocOption = @convention(c) (Int32, Int32) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
+        let mallopt = unsafeBitCast(symbol, to: MallocOption.self)
+        let trimThreshold: Int32 = -1, mmapThreshold: Int32 = -3  // M_TRIM_THRESHOLD, M_MMAP_THRESHOLD
+        _ = mallopt(mmapThreshold, 1 << 30)
+        _ = mallopt(trimThreshold, Int32.max)
+        #endif
+    }
+}
