@@ -38,6 +38,15 @@ public struct MNISTConverter {
         return (images.bytes, labels.bytes, labels.bytes.count)
     }
 
+    /// L2B's OOD preprocessing: 28×28 → 32×32 with Pillow's default (bicubic) filter.
+    public static let oodResampler = Resampler(from: (28, 28), to: (32, 32), filter: .bicubic)
+
+    /// One OOD image: the gray image resized, then copied to R, G and B (Pillow's `convert("RGB")`
+    /// before the resize gives the same bytes, since each channel is resampled alike).
+    public static func oodImage(_ gray: [UInt8], _ resampler: Resampler = oodResampler) -> [UInt8] {
+        resampler.resize(gray, channels: 1).flatMap { [$0, $0, $0] }
+    }
+
     /// Groups images by label (file order within a class), optionally transformed.
     func writer(images: [UInt8], labels: [UInt8], size: Int, channels: Int, description: String,
                 transform: ([UInt8]) -> [UInt8]) throws -> DatasetWriter {
@@ -52,26 +61,30 @@ public struct MNISTConverter {
         return writer
     }
 
-    /// Writes `<name>-train.mlds`, `<name>-test.mlds` and `<name>-ood-test.mlds` into `output`.
-    public func convert(source: URL, output: URL) throws -> [ConvertedFile] {
+    /// Writes `<name>-train.mlds`, `<name>-test.mlds` and `<name>-ood-test.mlds` into `output`
+    /// (`parts` picks any of "train", "test", "ood-test").
+    public func convert(source: URL, output: URL, parts: [String] = ["train", "test", "ood-test"]) throws -> [ConvertedFile] {
         var written: [ConvertedFile] = []
         func save(_ writer: DatasetWriter, _ split: String) throws {
             let url = output.appendingPathComponent("\(name)-\(split).mlds")
             try writer.write(to: url)
             written.append(ConvertedFile(url: url, classes: writer.classNames.count, instances: writer.instanceCounts.reduce(0, +)))
         }
-        for (prefix, split) in [("train", "train"), ("t10k", "test")] {
+        for (prefix, split) in [("train", "train"), ("t10k", "test")]
+        where parts.contains(split) || (split == "test" && parts.contains("ood-test")) {
             let data = try load(prefix, from: source)
-            try save(writer(images: data.images, labels: data.labels, size: 28, channels: 1,
-                            description: "\(name) \(split) (\(prefix) IDX files), 28×28×1, classes = labels 0...9, file order",
-                            transform: { $0 }), split)
-            if split == "test" {
-                let resampler = Resampler(from: (28, 28), to: (32, 32), filter: .bicubic)
+            if parts.contains(split) {
+                try save(writer(images: data.images, labels: data.labels, size: 28, channels: 1,
+                                description: "\(name) \(split) (\(prefix) IDX files), 28×28×1, classes = labels 0...9, file order",
+                                transform: { $0 }), split)
+            }
+            if split == "test" && parts.contains("ood-test") {
+                let resampler = Self.oodResampler
                 try save(writer(images: data.images, labels: data.labels, size: 32, channels: 3,
                                 description: "\(name) out-of-distribution test set as in L2B (data/fashion-mnist/get_data.py): "
                                     + "t10k, gray → RGB, 28×28 → 32×32 with Pillow's default resize filter (bicubic since "
                                     + "Pillow 7), classes = labels 0...9",
-                                transform: { image in resampler.resize(image, channels: 1).flatMap { [$0, $0, $0] } }),
+                                transform: { Self.oodImage($0, resampler) }),
                          "ood-test")
             }
         }
