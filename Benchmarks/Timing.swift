@@ -2,6 +2,7 @@
 // Wall-clock time from a monotonic clock; other processes on the machine add noise, so report medians.
 
 import Dispatch
+import Foundation
 
 /// Per-run wall-clock times of one benchmark body, in milliseconds.
 struct Timings {
@@ -15,8 +16,17 @@ struct Timings {
 /// Calls `body` `warmupRuns` times untimed, then times it until there are at least `minimumRuns` runs
 /// and `minimumSeconds` have passed (capped at `maximumRuns`).
 /// - Complexity: as many calls of `body` as needed to reach both minimums.
+/// `METALEARN_BENCHMARK_RUNS=N` overrides all of this with exactly N timed runs and no warm-up
+/// (for profilers such as callgrind, and quick smoke runs).
 func measure(warmupRuns: Int = 3, minimumRuns: Int = 10, minimumSeconds: Double = 1,
              maximumRuns: Int = 100_000, _ body: () -> Void) -> Timings {
+    if let text = ProcessInfo.processInfo.environment["METALEARN_BENCHMARK_RUNS"], let runs = Int(text), runs > 0 {
+        return Timings(milliseconds: (0..<runs).map { _ in
+            let before = DispatchTime.now().uptimeNanoseconds
+            body()
+            return Double(DispatchTime.now().uptimeNanoseconds - before) / 1e6
+        })
+    }
     for _ in 0..<warmupRuns { body() }
     var times: [Double] = []
     let start = DispatchTime.now().uptimeNanoseconds

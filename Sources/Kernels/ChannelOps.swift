@@ -111,3 +111,42 @@ public func channelSums(
         out[c] = Float(total)
     }
 }
+
+// MARK: - References (plain loops, the specification of the kernels above)
+
+public func channelScaleShiftReference(
+    _ x: UnsafeBufferPointer<Float>, scale: UnsafeBufferPointer<Float>?, shift: UnsafeBufferPointer<Float>?,
+    into out: UnsafeMutableBufferPointer<Float>, rows: Int, channels: Int, accumulate: Bool = false
+) {
+    for r in 0..<rows {
+        for c in 0..<channels {
+            let v = x[r * channels + c] * (scale?[c] ?? 1) + (shift?[c] ?? 0)
+            out[r * channels + c] = accumulate ? out[r * channels + c] + v : v
+        }
+    }
+}
+
+public func channelCenteredScaleReference(
+    _ a: UnsafeBufferPointer<Float>, mean1 m1: UnsafeBufferPointer<Float>, xhat: UnsafeBufferPointer<Float>,
+    mean2 m2: UnsafeBufferPointer<Float>, gain: UnsafeBufferPointer<Float>,
+    into out: UnsafeMutableBufferPointer<Float>, rows: Int, channels: Int, accumulate: Bool = false
+) {
+    for r in 0..<rows {
+        for c in 0..<channels {
+            let i = r * channels + c
+            let v = gain[c] * (a[i] - m1[c] - xhat[i] * m2[c])
+            out[i] = accumulate ? out[i] + v : v
+        }
+    }
+}
+
+public func channelSumsReference(
+    _ a: UnsafeBufferPointer<Float>, times b: UnsafeBufferPointer<Float>?, into out: UnsafeMutableBufferPointer<Float>,
+    rows: Int, channels: Int
+) {
+    for c in 0..<channels {
+        var total: Double = 0
+        for r in 0..<rows { total += Double(a[r * channels + c]) * Double(b?[r * channels + c] ?? 1) }
+        out[c] = Float(total)
+    }
+}

@@ -1,0 +1,47 @@
+// Per-channel kernels (the fused batch norm's pieces) against their references on awkward shapes.
+
+import Kernels
+import Testing
+
+@Suite struct ChannelOpsTests {
+    static let shapes = [(1, 1), (7, 3), (13, 8), (33, 9), (65, 17), (130, 64)]
+
+    @Test(arguments: shapes, [false, true])
+    func scaleShiftMatchesReference(shape: (Int, Int), accumulate: Bool) {
+        let (rows, channels) = shape
+        let x = Buffer<Float>.random(rows * channels, seed: 1)
+        let scale = Buffer<Float>.random(channels, seed: 2), shift = Buffer<Float>.random(channels, seed: 3)
+        for (useScale, useShift) in [(true, true), (false, true), (true, false), (false, false)] {
+            let fast = Buffer<Float>.random(rows * channels, seed: 4), slow = Buffer<Float>.random(rows * channels, seed: 4)
+            channelScaleShift(x.input, scale: useScale ? scale.input : nil, shift: useShift ? shift.input : nil,
+                              into: fast.output, rows: rows, channels: channels, accumulate: accumulate)
+            channelScaleShiftReference(x.input, scale: useScale ? scale.input : nil, shift: useShift ? shift.input : nil,
+                                       into: slow.output, rows: rows, channels: channels, accumulate: accumulate)
+            #expect(maxRelativeError(fast.array, slow.array) < 1e-6)
+        }
+    }
+
+    @Test(arguments: shapes, [false, true])
+    func centeredScaleMatchesReference(shape: (Int, Int), accumulate: Bool) {
+        let (rows, channels) = shape
+        let a = Buffer<Float>.random(rows * channels, seed: 5), xhat = Buffer<Float>.random(rows * channels, seed: 6)
+        let m1 = Buffer<Float>.random(channels, seed: 7), m2 = Buffer<Float>.random(channels, seed: 8)
+        let gain = Buffer<Float>.random(channels, seed: 9)
+        let fast = Buffer<Float>.random(rows * channels, seed: 10), slow = Buffer<Float>.random(rows * channels, seed: 10)
+        channelCenteredScale(a.input, mean1: m1.input, xhat: xhat.input, mean2: m2.input, gain: gain.input,
+                             into: fast.output, rows: rows, channels: channels, accumulate: accumulate)
+        channelCenteredScaleReference(a.input, mean1: m1.input, xhat: xhat.input, mean2: m2.input, gain: gain.input,
+                                      into: slow.output, rows: rows, channels: channels, accumulate: accumulate)
+        #expect(maxRelativeError(fast.array, slow.array) < 1e-5)
+    }
+
+    @Test(arguments: shapes + [(1000, 5)], [false, true])
+    func sumsMatchReference(shape: (Int, Int), weighted: Bool) {
+        let (rows, channels) = shape
+        let a = Buffer<Float>.random(rows * channels, seed: 11), b = Buffer<Float>.random(rows * channels, seed: 12)
+        let fast = Buffer<Float>(count: channels, value: .nan), slow = Buffer<Float>(count: channels, value: .nan)
+        channelSums(a.input, times: weighted ? b.input : nil, into: fast.output, rows: rows, channels: channels)
+        channelSumsReference(a.input, times: weighted ? b.input : nil, into: slow.output, rows: rows, channels: channels)
+        #expect(maxRelativeError(fast.array, slow.array) < 1e-4)
+    }
+}
