@@ -81,5 +81,7 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"], swiftSettings: vector),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "NN", "MetaLearning", "TestSupport"], swiftSettings: vector),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "DataConversion"], swiftSettings: vector),
+        .testTarget(name: "MetaLearningTests", dependencies: ["MetaLearning", "NN", "Autodiff", "TestSupport"], swiftSettings: vector),
+        .testTarget(name: "MetaLearnCLITests", dependencies: ["metalearn", "MetaLearning", "Datasets"], swiftSettings: vector),
     ]
 )

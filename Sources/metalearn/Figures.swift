@@ -13,7 +13,7 @@ enum Figures {
         let log = run.readLog()
         let train = log.filter { $0.event == "train" }, validation = log.filter { $0.event == "validation" }
         guard !train.isEmpty else { return }
-        let validationName = "validation (after \(validation.last?.steps ?? 0) steps)"
+        let validationName = "validation, \(validation.last?.steps ?? 0) steps"
         var loss = SVGPlot(title: "Meta-training: query loss after adaptation", xLabel: "meta-iteration",
                            yLabel: regression ? "mean squared error" : "cross-entropy")
         loss.series.append(.init(name: "training batches", points: train.map { (Double($0.iteration), $0.loss) },

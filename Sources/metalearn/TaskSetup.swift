@@ -49,6 +49,11 @@ struct ImageSetup {
             validationFile = nil
         }
         model = Self.model(config, imageSize: trainFile.height, channels: trainFile.channels, way: way)
+        guard model.spatialSize(afterBlock: 4) >= 1 else {
+            throw UsageError("\(trainFile.height)×\(trainFile.width) images are too small for --model "
+                + "\(kebabCase(config.model.rawValue)): four blocks shrink them to nothing. Use --model conv4-stride2, or "
+                + "convert the images at a larger --size (at least 16 for conv4-max-pool).")
+        }
     }
 
     static func episodeConfig(_ config: TrainConfig, shot: Int, query: Int) -> EpisodeConfig {

@@ -41,18 +41,7 @@ enum TrainCommand {
         let quiet = flags.has("quiet")
         switch config.profile {
         case .sinusoid:
-            let learner = config.learner(MLP())
-            let validation = SinusoidTaskSource.fixedEpisodes(
-                count: config.validationEpisodes, shots: config.shot, queries: sinusoidEvaluationQueries,
-                seed: seeds.validation).map(FewShotTask.init)
-            let source = SinusoidTaskSource(shots: config.shot, queries: config.query, randomState: seeds.taskStream)
-            let state = try train(config, learner: learner, source: source, seeds: seeds, run: run, resume: resume,
-                                  quiet: quiet) { learner, state in
-                learner.evaluate(parameters: state.parameters, stepSizes: state.stepSizes, tasks: validation,
-                                 steps: config.testInnerSteps)
-            }
-            try Figures.sinusoidPicture(learner: learner, state: state, shots: config.shot, seed: seeds.validation)
-                .write(to: run.file("sinusoid.svg"))
+            _ = try trainSinusoid(config, seeds: seeds, run: run, resume: resume, quiet: quiet)
         case .omniglot, .images:
             let setup = try ImageSetup(config, validationSeed: seeds.validation)
             var validate: ((MetaLearner<ConvNet4>, TrainingState) -> EvaluationResult)? = nil
@@ -70,6 +59,24 @@ enum TrainCommand {
                           resume: resume, quiet: quiet, validate: validate)
         }
         if !quiet { print("run directory: \(run.url.path)") }
+    }
+
+    /// Trains MAML's sinusoid regressor; validates on fixed tasks and draws sinusoid.svg.
+    static func trainSinusoid(_ config: TrainConfig, seeds: RunSeeds, run: RunDirectory, resume: Bool,
+                              quiet: Bool) throws -> (MetaLearner<MLP>, TrainingState) {
+        let learner = config.learner(MLP())
+        let validation = SinusoidTaskSource.fixedEpisodes(
+            count: config.validationEpisodes, shots: config.shot, queries: sinusoidEvaluationQueries,
+            seed: seeds.validation).map(FewShotTask.init)
+        let source = SinusoidTaskSource(shots: config.shot, queries: config.query, randomState: seeds.taskStream)
+        let state = try train(config, learner: learner, source: source, seeds: seeds, run: run, resume: resume,
+                              quiet: quiet) { learner, state in
+            learner.evaluate(parameters: state.parameters, stepSizes: state.stepSizes, tasks: validation,
+                             steps: config.testInnerSteps)
+        }
+        try Figures.sinusoidPicture(learner: learner, state: state, shots: config.shot, seed: seeds.validation)
+            .write(to: run.file("sinusoid.svg"))
+        return (learner, state)
     }
 
     /// Checks that the run directory fits the request, creates it and saves the configuration.
