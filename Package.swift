@@ -71,7 +71,7 @@ let package = Package(
             name: "metalearn-data", dependencies: ["Datasets", "DataConversion"], path: "data-tools/metalearn-data",
             swiftSettings: vector),
         .executableTarget(
-            name: "Benchmarks", dependencies: ["MetaLearning"], path: "Benchmarks",
+            name: "Benchmarks", dependencies: ["MetaLearning", "Datasets"], path: "Benchmarks",
             exclude: ["RESULTS.md"], swiftSettings: vector),
 
         // MARK: - Test support

@@ -23,6 +23,7 @@ let allBenchmarks: [Benchmark] = [
     gemmConvBenchmark,
     conv4GradBenchmark,
     conv4HVPBenchmark,
+    samplerBenchmark,
 ] + metaStepBenchmarks
 
 @MainActor func printUsage() {
