@@ -18,7 +18,7 @@ public func matmul(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Flo
 
 /// Which algorithm `matmul` uses; tests force each one on every shape.
 enum MatMulPath {
-    /// Direct for tiny problems (see `MatMulBlocking.directFlops`), packed otherwise.
+    /// Direct for tiny problems (see `MatMulBlocking.directFlops`) and for m = 1 or n = 1, packed otherwise.
     case automatic
     case direct
     case packed
@@ -36,7 +36,8 @@ func matmul(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>,
         return
     }
     let flops = 2 * m * n * k
-    let direct = path == .direct || (path == .automatic && flops < MatMulBlocking.directFlops)
+    let vector = m == 1 || n == 1  // matrix-vector: memory-bound, packing would only add traffic
+    let direct = path == .direct || (path == .automatic && (vector || flops < MatMulBlocking.directFlops))
     if direct {
         matmulDirect(pa, pb, pc, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
                      accumulate: accumulate)
@@ -48,54 +49,91 @@ func matmul(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>,
 
 /// The blocked path. For each packed B block of `plan.columns` columns (all of k, packed once and
 /// shared), C is cut into tasks of `plan.rows` × `plan.groupColumns`. Each task, for each depth
-/// pass in order, packs its A block and sweeps its micro-tiles:
+/// pass in order, packs its A block (when A is transposed) and sweeps its micro-tiles:
 ///
 ///     for jc in column blocks:            pack op(B)[:, jc]                   (parallel over panels)
 ///       for (ic, group) in tasks:         (parallel; disjoint blocks of C)
-///         for pc in depth passes:         pack op(A)[ic, pc]  → L2
+///         for pc in depth passes:         A block op(A)[ic, pc]  → L2
 ///           for jr in group's panels:     B micro-panel op(B)[pc, jr] → L1
 ///             for ir in ic's panels:      C[ir, jr] (+)= Apanel · Bpanel       (6×16 micro-kernel)
 ///
-/// - Complexity: O(m·n·k) flops; packing copies O(k·n + m·k·⌈n / groupColumns⌉) floats.
+/// With `plan.depthChunks` > 1 each task also gets a chunk of the passes; chunk 0 writes C, the
+/// others their own buffer, added to C in chunk order at the end.
+/// - Complexity: O(m·n·k) flops; copies O(k·n + m·k·⌈n / groupColumns⌉) floats when packing A.
 func matmulPacked(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
                   m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, accumulate: Bool,
                   threads: Int) {
-    let plan = MatMulPlan(m: m, n: n, k: k)
+    let plan = MatMulPlan(m: m, n: n, k: k, transposeB: transposeB)
+    let chunks = plan.depthChunks
     let packedB = allocateCacheAligned(plan.columns * k)
-    defer { packedB.deallocate() }
-    // Tasks write disjoint parts of packedB (one panel each) and of C (one block each).
-    nonisolated(unsafe) let (sa, sb, sc, sp) = (a, b, c, packedB)
+    let partials = allocateCacheAligned((chunks - 1) * m * n)
+    defer {
+        packedB.deallocate()
+        partials.deallocate()
+    }
+    // Tasks write disjoint parts of packedB (one panel each), and of C or partials (one block each).
+    nonisolated(unsafe) let (sa, sb, sc, sp, spartials) = (a, b, c, packedB, partials)
 
     var columnStart = 0
     while columnStart < n {
         let columns = min(plan.columns, n - columnStart)
         let panels = ceilDiv(columns, microColumns)
         let blockStart = columnStart
-        run(panels, threads: threads) { panel in
-            packBPanel(sb, n: n, k: k, transposed: transposeB, columnStart: blockStart + panel * microColumns,
-                       into: sp + panel * microColumns * k)
+        if plan.readsBInPlace {
+            // Full panels are read where they are; only a last partial panel needs zero padding.
+            if columns % microColumns != 0 {
+                packBPanels(sb, n: n, k: k, transposed: false, columnStart: blockStart + (panels - 1) * microColumns,
+                            panels: 1, into: sp + (panels - 1) * microColumns * k)
+            }
+        } else {
+            let perTask = MatMulBlocking.panelsPerPackingTask
+            run(ceilDiv(panels, perTask), threads: threads) { group in
+                let first = group * perTask
+                packBPanels(sb, n: n, k: k, transposed: transposeB, columnStart: blockStart + first * microColumns,
+                            panels: min(perTask, panels - first), into: sp + first * microColumns * k)
+            }
         }
         let rowBlocks = ceilDiv(m, plan.rows)
         let groups = ceilDiv(columns, plan.groupColumns)
-        run(rowBlocks * groups, threads: threads) { task in
-            let rowStart = (task / groups) * plan.rows
-            let groupStart = (task % groups) * plan.groupColumns
-            multiplyBlock(sa, packedB: sp + groupStart * k, sc + blockStart + groupStart, m: m, n: n, k: k,
-                          transposeA: transposeA, accumulate: accumulate, plan: plan,
+        run(rowBlocks * groups * chunks, threads: threads) { task in
+            let (cell, chunk) = task.quotientAndRemainder(dividingBy: chunks)
+            let rowStart = (cell / groups) * plan.rows
+            let groupStart = (cell % groups) * plan.groupColumns
+            let target = chunk == 0 ? sc : spartials + (chunk - 1) * m * n
+            let firstColumn = blockStart + groupStart
+            let bPanels = BPanels(packed: sp + groupStart * k, inPlace: plan.readsBInPlace ? sb + firstColumn : nil,
+                                  n: n, k: k, columnsLeft: n - firstColumn)
+            multiplyBlock(sa, bPanels, target + firstColumn, m: m, n: n, k: k,
+                          transposeA: transposeA, accumulate: accumulate && chunk == 0, plan: plan,
                           rowStart: rowStart, rows: min(plan.rows, m - rowStart),
-                          columns: min(plan.groupColumns, columns - groupStart))
+                          columns: min(plan.groupColumns, columns - groupStart),
+                          depthRange: plan.depthRange(chunk: chunk))
         }
         columnStart += columns
     }
+    // C += chunk 1, then chunk 2, … (only when depthChunks > 1, which implies one column block).
+    for chunk in 1..<max(1, chunks) {
+        let partial = partials + (chunk - 1) * m * n
+        var i = 0
+        while i + 8 <= m * n {
+            store8(load8(c + i) + load8(partial + i), c + i)
+            i += 8
+        }
+        while i < m * n {
+            c[i] += partial[i]
+            i += 1
+        }
+    }
 }
 
-/// One task: C[rowStart ..< +rows, 0 ..< columns] (+)= op(A)[rows, :] · packed B panels, where `c`
-/// points at the task's first column and `packedB` at its first panel (k × 16 floats per panel).
-/// - Complexity: O(rows·columns·k) flops; allocates one MC×KC buffer.
-private func multiplyBlock(_ a: UnsafePointer<Float>, packedB: UnsafeMutablePointer<Float>,
+/// One task: C[rowStart ..< +rows, 0 ..< columns] (+)= op(A)[rows, depthRange] · op(B)[depthRange, …],
+/// where `c` points at the task's first column and `packedB` at its first panel (k × 16 floats
+/// per panel). The first pass stores into C unless `accumulate`; later passes add.
+/// - Complexity: O(rows·columns·depthRange.count) flops; allocates one MC×KC buffer.
+private func multiplyBlock(_ a: UnsafePointer<Float>, _ b: BPanels,
                            _ c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int,
                            transposeA: Bool, accumulate: Bool, plan: MatMulPlan,
-                           rowStart: Int, rows: Int, columns: Int) {
+                           rowStart: Int, rows: Int, columns: Int, depthRange: Range<Int>) {
     let scratchCount = microRows * microColumns
     let buffer = allocateCacheAligned(plan.rows * plan.depth + scratchCount)
     defer { buffer.deallocate() }
@@ -103,14 +141,13 @@ private func multiplyBlock(_ a: UnsafePointer<Float>, packedB: UnsafeMutablePoin
     let scratch = buffer + plan.rows * plan.depth
     let rowPanels = ceilDiv(rows, microRows)
     let columnPanels = ceilDiv(columns, microColumns)
-
     // Row-major A is already a row-major panel with row stride k: full panels are read in place
     // and only a last partial panel is copied (zero-padded). Transposed A is packed.
-    let inPlace = !transposeA && MatMulBlocking.rowMajorAInPlace
+    let inPlace = !transposeA
     let fullPanels = rows / microRows
-    var depthStart = 0
-    while depthStart < k {
-        let depth = min(plan.depth, k - depthStart)
+    var depthStart = depthRange.lowerBound
+    while depthStart < depthRange.upperBound {
+        let depth = min(plan.depth, depthRange.upperBound - depthStart)
         if !inPlace {
             packA(a, m: m, k: k, transposed: transposeA, rowStart: rowStart, rows: rows,
                   depthStart: depthStart, depth: depth, into: packedA)
@@ -119,9 +156,9 @@ private func multiplyBlock(_ a: UnsafePointer<Float>, packedB: UnsafeMutablePoin
                   rows: rows - fullPanels * microRows, depthStart: depthStart, depth: depth,
                   into: packedA + fullPanels * microRows * depth)
         }
-        let addToC = accumulate || depthStart > 0
+        let addToC = accumulate || depthStart > depthRange.lowerBound
         for jr in 0..<columnPanels {
-            let bPanel = UnsafePointer(packedB + jr * microColumns * k + depthStart * microColumns)
+            let (bPanel, ldb) = b.panel(jr, depthStart: depthStart)
             let tileColumns = min(microColumns, columns - jr * microColumns)
             for ir in 0..<rowPanels {
                 let row = rowStart + ir * microRows
@@ -129,17 +166,36 @@ private func multiplyBlock(_ a: UnsafePointer<Float>, packedB: UnsafeMutablePoin
                 let tileRows = min(microRows, rows - ir * microRows)
                 // Two call sites, so the compiler specializes the kernel for each layout's strides.
                 if transposeA {
-                    microTile(depth: depth, a: packedA + ir * microRows * depth, layout: .depthMajor, b: bPanel,
+                    microTile(depth: depth, a: packedA + ir * microRows * depth, layout: .depthMajor, b: bPanel, ldb: ldb,
                               c: cTile, ldc: n, rows: tileRows, columns: tileColumns, addToC: addToC, scratch: scratch)
                 } else {
                     let direct = inPlace && ir < fullPanels
                     let aPanel = direct ? a + row * k + depthStart : UnsafePointer(packedA + ir * microRows * depth)
-                    microTile(depth: depth, a: aPanel, layout: .rowMajor(rowStride: direct ? k : depth), b: bPanel,
+                    microTile(depth: depth, a: aPanel, layout: .rowMajor(rowStride: direct ? k : depth), b: bPanel, ldb: ldb,
                               c: cTile, ldc: n, rows: tileRows, columns: tileColumns, addToC: addToC, scratch: scratch)
                 }
             }
         }
         depthStart += depth
+    }
+}
+
+/// Where a task finds its 16-column B panels: packed (`k`·16 floats each, row stride 16), or, for
+/// full panels of a row-major B when `inPlace` is set, in B itself (row stride n).
+private struct BPanels {
+    let packed: UnsafeMutablePointer<Float>
+    let inPlace: UnsafePointer<Float>?
+    let n: Int
+    let k: Int
+    let columnsLeft: Int
+
+    /// Panel `index` from depth `depthStart` on, and its row stride.
+    @inline(__always)
+    func panel(_ index: Int, depthStart: Int) -> (UnsafePointer<Float>, Int) {
+        if let inPlace, (index + 1) * microColumns <= columnsLeft {
+            return (inPlace + depthStart * n + index * microColumns, n)
+        }
+        return (UnsafePointer(packed + index * microColumns * k + depthStart * microColumns), microColumns)
     }
 }
 

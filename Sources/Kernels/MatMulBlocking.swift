@@ -6,7 +6,8 @@
 enum MatMulBlocking {
     /// Depth of one pass (KC): a 16×KC packed B micro-panel is 16 KiB, half of L1d.
     static let maxDepth = 256
-    /// Rows of C per task (MC): a packed MC×KC A block is 144 KiB, under a third of L2.
+    /// Rows of C per task (MC): the MC×KC block of A one pass reads (packed or in place) is
+    /// 144 KiB, under a third of L2, and is reused for every B panel of the task.
     static let maxRows = 144
     /// Upper bound on the floats of one packed B block (k × NC): 16 MiB, half of L3.
     static let maxPackedB = 4 << 20
@@ -16,25 +17,45 @@ enum MatMulBlocking {
     static let parallelFlops = 2 << 20
     /// Cut C into at least this many tasks when the shape allows it, so 2 threads balance well.
     static let targetTasks = 16
-    /// Read full panels of a row-major A where they are stored instead of copying them.
-    static let rowMajorAInPlace = true
-    /// Never make a row block shorter than this, to keep packing A amortized.
+    /// Never make a row block shorter than this, so each B micro-panel loaded into L1 serves at
+    /// least 4 micro-tiles.
     static let minRows = 4 * microRows
+    /// Never make a column group narrower than this: each task packs its own A block, which only
+    /// pays off when reused across at least 2 panels of B.
+    static let minGroupPanels = 2
+    /// A row-major B is read in place, not packed, when m is at most this: with so few rows
+    /// each B element is used once or twice per pass, so a packed copy would cost more than it saves.
+    static let maxRowsForUnpackedB = 2 * microRows
+    /// …and n at most this: the kernel steps through B one row (n floats) at a time, and rows
+    /// more than 1 KiB apart touch a new page almost every step (1×4096×4096 ran at 1 GFLOP/s).
+    static let maxColumnsForUnpackedB = 256
+    /// B panels packed by one parallel task (64 columns: a 256-byte run of each stored row).
+    static let panelsPerPackingTask = 4
+    /// Largest C (m·n floats) for which k may be split into chunks summed in separate buffers.
+    static let maxSplitOutput = 1 << 20
 }
 
-/// How one `matmul` call is cut up. Depth is split into `depthBlocks` equal passes of `depth`,
+/// How one `matmul` call is cut up. Depth is split into `passes` equal passes of `depth`,
 /// C's rows into blocks of `rows` (a multiple of 6), C's columns into packed B blocks of `columns`
-/// and each of those into task groups of `groupColumns` (multiples of 16).
+/// and each of those into task groups of `groupColumns` (multiples of 16). When that still gives
+/// few tasks and k is deep, the passes are also cut into `depthChunks` chunks (see `depthRange`).
 struct MatMulPlan {
+    let k: Int
     let depth: Int
+    let passes: Int
     let rows: Int
     let columns: Int
     let groupColumns: Int
+    let depthChunks: Int
+    let readsBInPlace: Bool
 
     /// - Complexity: O(1).
-    init(m: Int, n: Int, k: Int) {
+    init(m: Int, n: Int, k: Int, transposeB: Bool) {
+        self.k = k
+        readsBInPlace = !transposeB && m <= MatMulBlocking.maxRowsForUnpackedB
+            && n <= MatMulBlocking.maxColumnsForUnpackedB
         // KC: equal passes no deeper than maxDepth (k = 576 gives 3 × 192, not 256 + 256 + 64).
-        let passes = ceilDiv(k, MatMulBlocking.maxDepth)
+        passes = max(1, ceilDiv(k, MatMulBlocking.maxDepth))
         depth = ceilDiv(k, passes)
 
         // NC: as wide as n, unless the packed block k × NC would not fit maxPackedB.
@@ -47,10 +68,29 @@ struct MatMulPlan {
         let rowBlocks = max(rowBlocksBySize, rowBlocksForTasks)
         rows = roundUp(ceilDiv(m, rowBlocks), microRows)
 
-        // Few row blocks (small m): also split the columns so there are still enough tasks.
+        // Few row blocks (small m, say a weight gradient C[9×64] with k = 15680): cut the passes
+        // into chunks too. Chunk t's sum goes to its own buffer, and the chunks are added to C in
+        // order t = 0, 1, … afterwards, so the result still does not depend on the thread count.
+        let rowTasks = ceilDiv(m, rows)
+        let splittable = n <= columns && m * n <= MatMulBlocking.maxSplitOutput
+        if splittable && 2 * rowTasks <= MatMulBlocking.targetTasks {
+            depthChunks = min(passes, ceilDiv(MatMulBlocking.targetTasks, rowTasks))
+        } else {
+            depthChunks = 1
+        }
+        // Still too few tasks: split the columns as well (each group packs its own A block).
         let panels = columns / microColumns
-        let groups = min(panels, ceilDiv(MatMulBlocking.targetTasks, ceilDiv(m, rows)))
+        let groups = max(1, min(panels / MatMulBlocking.minGroupPanels,
+                                ceilDiv(MatMulBlocking.targetTasks, rowTasks * depthChunks)))
         groupColumns = ceilDiv(panels, groups) * microColumns
+    }
+
+    /// The depth indices of chunk `chunk`: whole passes, the same for every thread count.
+    /// - Complexity: O(1).
+    func depthRange(chunk: Int) -> Range<Int> {
+        let firstPass = chunk * passes / depthChunks
+        let endPass = (chunk + 1) * passes / depthChunks
+        return min(k, firstPass * depth)..<min(k, endPass * depth)
     }
 }
 

@@ -1,12 +1,22 @@
-// The direct (unpacked) path of `matmul` for problems so small that packing would cost more
-// than it saves. Serial, no allocation; SIMD8 over the columns of C when B is not transposed.
+// The direct (unpacked) path of `matmul`: tiny problems, where packing would cost more than it
+// saves, and matrix-vector shapes (m = 1 or n = 1), which are memory-bound. Serial, no allocation.
 
 /// C[m×n] (+)= op(A)·op(B) without packing; same contract as `matmul`, pointers already checked.
-/// For each row i of C:  C[i, :] += op(A)[i, p] · op(B)[p, :]  for p = 0..<k in order
-/// (or one dot product per element when B is stored transposed, so both reads are contiguous).
+/// With B stored transposed each element is a dot product of two stored rows (SIMD8 over p when A
+/// is row-major); otherwise rows of C are updated as C[i, :] += op(A)[i, p] · op(B)[p, :] for
+/// p = 0..<k in order (SIMD8 over the columns). A vector operand (n = 1, or m = 1) is the same in
+/// both storages, so its flag is chosen to get the contiguous case.
 /// - Complexity: O(m·n·k) time, O(1) extra memory.
 func matmulDirect(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
                   m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, accumulate: Bool) {
+    if n == 1 && transposeA && m > 1 {
+        // C[m×1] = Aᵀ·b has the floats of the row vector bᵀ·A[k×m]: sweep the stored rows of A
+        // instead of striding down its columns.
+        matmulDirect(b, a, c, m: 1, n: m, k: k, transposeA: false, transposeB: false, accumulate: accumulate)
+        return
+    }
+    let transposeA = transposeA && m > 1  // A[1×k] and its transpose [k×1] are the same floats
+    let transposeB = transposeB || n == 1  // likewise B[k×1] and Bᵀ stored [1×k]
     // op(A)[i, p] = a[i·rowStride + p·depthStride]
     let rowStride = transposeA ? 1 : k
     let depthStride = transposeA ? m : 1
@@ -16,9 +26,8 @@ func matmulDirect(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: Uns
         if transposeB {
             // op(B)[p, j] = b[j·k + p]: C[i, j] (+)= Σ_p op(A)[i, p] · b[j·k + p]
             for j in 0..<n {
-                let bRow = b + j * k
-                var sum: Float = 0
-                for p in 0..<k { sum += aRow[p * depthStride] * bRow[p] }
+                let sum = transposeA ? stridedDot(aRow, stride: depthStride, b + j * k, count: k)
+                                     : contiguousDot(aRow, b + j * k, count: k)
                 row[j] = accumulate ? row[j] + sum : sum
             }
             continue
@@ -39,4 +48,39 @@ func matmulDirect(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: Uns
             }
         }
     }
+}
+
+/// Σ_p x[p]·y[p] with two SIMD8 partial sums, lanes added pairwise in a fixed order, then a scalar tail.
+/// - Complexity: O(count).
+@inline(__always)
+private func contiguousDot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) -> Float {
+    var sum0 = SIMD8<Float>(), sum1 = SIMD8<Float>()
+    var p = 0
+    while p + 16 <= count {
+        sum0 = sum0.addingProduct(load8(x + p), load8(y + p))
+        sum1 = sum1.addingProduct(load8(x + p + 8), load8(y + p + 8))
+        p += 16
+    }
+    if p + 8 <= count {
+        sum0 = sum0.addingProduct(load8(x + p), load8(y + p))
+        p += 8
+    }
+    let lanes8 = sum0 + sum1
+    let lanes4 = lanes8.lowHalf + lanes8.highHalf
+    let lanes2 = lanes4.lowHalf + lanes4.highHalf
+    var sum = lanes2[0] + lanes2[1]
+    while p < count {
+        sum = sum.addingProduct(x[p], y[p])
+        p += 1
+    }
+    return sum
+}
+
+/// Σ_p x[p·stride]·y[p], one scalar chain.
+/// - Complexity: O(count).
+@inline(__always)
+private func stridedDot(_ x: UnsafePointer<Float>, stride: Int, _ y: UnsafePointer<Float>, count: Int) -> Float {
+    var sum: Float = 0
+    for p in 0..<count { sum = sum.addingProduct(x[p * stride], y[p]) }
+    return sum
 }

@@ -9,14 +9,14 @@ let microColumns = 16
 /// Tile[6×16] (+)= Apanel · Bpanel over `depth` steps, where
 ///
 ///     Apanel[r][p] = a[r·layout.rowStride + p·layout.depthStride]    (rows r = 0..<6)
-///     Bpanel[p][j] = b[p·16 + j]                                      (columns j = 0..<16)
+///     Bpanel[p][j] = b[p·ldb + j]         (columns j = 0..<16; ldb = 16 packed, n in place)
 ///
 /// Each step broadcasts the 6 A values and does 12 fused multiply-adds; 12 accumulators, 2 B vectors
 /// and 1 broadcast use 15 of the 16 ymm registers. The sum over p runs in order from 0, then the tile
 /// is stored to `c` (row stride `ldc`), or added to it when `addToC`.
 /// - Complexity: 96·depth fused multiply-adds; reads 22·depth floats.
 @inline(__always)
-func microKernel6x16(depth: Int, a: UnsafePointer<Float>, layout: APanelLayout, b: UnsafePointer<Float>,
+func microKernel6x16(depth: Int, a: UnsafePointer<Float>, layout: APanelLayout, b: UnsafePointer<Float>, ldb: Int,
                      c: UnsafeMutablePointer<Float>, ldc: Int, addToC: Bool) {
     let (rowStride, depthStride) = (layout.rowStride, layout.depthStride)
     var c00 = SIMD8<Float>(), c01 = SIMD8<Float>()
@@ -43,7 +43,7 @@ func microKernel6x16(depth: Int, a: UnsafePointer<Float>, layout: APanelLayout, 
         s = SIMD8<Float>(repeating: pa[5 * rowStride])
         c50 = c50.addingProduct(s, b0); c51 = c51.addingProduct(s, b1)
         pa += depthStride
-        pb += microColumns
+        pb += ldb
     }
     writeRow(c00, c01, c + 0 * ldc, addToC)
     writeRow(c10, c11, c + 1 * ldc, addToC)
@@ -71,14 +71,14 @@ private func writeRow(_ lo: SIMD8<Float>, _ hi: SIMD8<Float>, _ row: UnsafeMutab
 /// arithmetic as a full tile, so every element of C is computed the same way.
 /// - Complexity: 96·depth fused multiply-adds.
 @inline(__always)
-func microTile(depth: Int, a: UnsafePointer<Float>, layout: APanelLayout, b: UnsafePointer<Float>,
+func microTile(depth: Int, a: UnsafePointer<Float>, layout: APanelLayout, b: UnsafePointer<Float>, ldb: Int,
                c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, addToC: Bool,
                scratch: UnsafeMutablePointer<Float>) {
     if rows == microRows && columns == microColumns {
-        microKernel6x16(depth: depth, a: a, layout: layout, b: b, c: c, ldc: ldc, addToC: addToC)
+        microKernel6x16(depth: depth, a: a, layout: layout, b: b, ldb: ldb, c: c, ldc: ldc, addToC: addToC)
         return
     }
-    microKernel6x16(depth: depth, a: a, layout: layout, b: b, c: scratch, ldc: microColumns, addToC: false)
+    microKernel6x16(depth: depth, a: a, layout: layout, b: b, ldb: ldb, c: scratch, ldc: microColumns, addToC: false)
     for r in 0..<rows {
         let source = scratch + r * microColumns
         let target = c + r * ldc

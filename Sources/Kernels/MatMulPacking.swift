@@ -53,7 +53,8 @@ func packA(_ a: UnsafePointer<Float>, m: Int, k: Int, transposed: Bool,
                     target[4] = source[4]
                     target[5] = source[5]
                 } else {
-                    for r in 0..<microRows { target[r] = r < valid ? source[r] : 0 }
+                    for r in 0..<valid { target[r] = source[r] }
+                    for r in valid..<microRows { target[r] = 0 }
                 }
                 source += m
                 target += microRows
@@ -62,42 +63,58 @@ func packA(_ a: UnsafePointer<Float>, m: Int, k: Int, transposed: Bool,
     }
 }
 
-/// Packs the 16 columns op(B)[0 ..< k, columnStart ..< columnStart+16] (all of k) into one panel:
+/// Packs `panels` consecutive 16-column panels of op(B), all of k, starting at column `columnStart`;
+/// panel q goes to `packed + q·16·k`:
 ///
-///     panel[p·16 + j] = op(B)[p, columnStart + j]     (0 where column ≥ n)
+///     packed[q·16·k + p·16 + j] = op(B)[p, columnStart + 16·q + j]     (0 where column ≥ n)
 ///
 /// `b` is B[k×n] row-major, or Bᵀ stored [n×k] when `transposed`.
-/// - Complexity: O(16·k) copies; `panel` needs 16·k floats.
-func packBPanel(_ b: UnsafePointer<Float>, n: Int, k: Int, transposed: Bool,
-                columnStart: Int, into panel: UnsafeMutablePointer<Float>) {
-    let valid = min(microColumns, n - columnStart)
-    var out = panel
-    if !transposed {
-        // op(B)[p, j] = b[p·n + j]: each row of the panel is a contiguous run.
-        var source = b + columnStart
-        if valid == microColumns {
-            for _ in 0..<k {
-                store8(load8(source), out)
-                store8(load8(source + 8), out + 8)
-                source += n
-                out += microColumns
-            }
-        } else {
-            for _ in 0..<k {
-                for j in 0..<valid { out[j] = source[j] }
-                for j in valid..<microColumns { out[j] = 0 }
+/// - Complexity: O(16·panels·k) copies; `packed` needs that many floats.
+func packBPanels(_ b: UnsafePointer<Float>, n: Int, k: Int, transposed: Bool,
+                 columnStart: Int, panels: Int, into packed: UnsafeMutablePointer<Float>) {
+    if transposed {
+        for q in 0..<panels {
+            packTransposedBPanel(b, n: n, k: k, columnStart: columnStart + q * microColumns,
+                                 into: packed + q * microColumns * k)
+        }
+        return
+    }
+    // op(B)[p, j] = b[p·n + j]: 16 contiguous floats per row and panel. Go 8 rows at a time
+    // across all panels, so each stored row is read in one sweep (rows of a wide B are a page
+    // apart or more; panel by panel, every step would touch a new page).
+    let rowsPerBlock = 8
+    for blockStart in stride(from: 0, to: k, by: rowsPerBlock) {
+        let blockEnd = min(k, blockStart + rowsPerBlock)
+        for q in 0..<panels {
+            let first = columnStart + q * microColumns
+            let valid = min(microColumns, n - first)
+            var source = b + blockStart * n + first
+            var out = packed + q * microColumns * k + blockStart * microColumns
+            for _ in blockStart..<blockEnd {
+                if valid == microColumns {
+                    store8(load8(source), out)
+                    store8(load8(source + 8), out + 8)
+                } else {
+                    for j in 0..<valid { out[j] = source[j] }
+                    for j in valid..<microColumns { out[j] = 0 }
+                }
                 source += n
                 out += microColumns
             }
         }
-        return
     }
-    // op(B)[p, j] = b[j·k + p]: stored rows of B become panel columns. Copy 8 panel
-    // columns at a time, reading 8 stored rows side by side.
+}
+
+/// One panel of a transposed B (stored [n×k]): op(B)[p, j] = b[j·k + p], so stored rows become
+/// panel columns. Copies 8 panel columns at a time, reading 8 stored rows side by side.
+/// - Complexity: O(16·k) copies.
+private func packTransposedBPanel(_ b: UnsafePointer<Float>, n: Int, k: Int, columnStart: Int,
+                                  into panel: UnsafeMutablePointer<Float>) {
+    let valid = min(microColumns, n - columnStart)
     for half in stride(from: 0, to: microColumns, by: 8) {
         let count = max(0, min(8, valid - half))
         let rows = b + (columnStart + half) * k
-        out = panel + half
+        var out = panel + half
         if count == 8 {
             let (r0, r1, r2, r3) = (rows, rows + k, rows + 2 * k, rows + 3 * k)
             let (r4, r5, r6, r7) = (rows + 4 * k, rows + 5 * k, rows + 6 * k, rows + 7 * k)

@@ -26,6 +26,18 @@ private let awkwardShapes: [GemmShape] = [
     GemmShape(m: 150, n: 17, k: 300), GemmShape(m: 300, n: 257, k: 129), GemmShape(m: 9, n: 64, k: 600),
 ]
 
+@Test("the awkward shapes reach every part of the blocked plan")
+private func awkwardShapesCoverThePlan() {
+    let plans = awkwardShapes.map { (shape: $0, plan: MatMulPlan(m: $0.m, n: $0.n, k: $0.k, transposeB: false)) }
+    #expect(plans.contains { $0.plan.passes > 1 }, "several depth passes")
+    #expect(plans.contains { $0.plan.depthChunks > 1 }, "depth chunks summed separately")
+    #expect(plans.contains { $0.plan.groupColumns < roundUp($0.shape.n, microColumns) }, "column groups")
+    #expect(plans.contains { $0.shape.m > $0.plan.rows }, "several row blocks")
+    #expect(plans.contains { $0.shape.m % microRows != 0 && $0.shape.n % microColumns != 0 }, "edge tiles")
+    #expect(plans.contains { $0.plan.readsBInPlace && $0.shape.n > microColumns }, "B read in place")
+    #expect(plans.contains { !$0.plan.readsBInPlace }, "B packed")
+}
+
 /// Deterministic uniform values in [-1, 1) (SplitMix64), so failures reproduce.
 private func seededValues(_ count: Int, seed: UInt64) -> [Float] {
     var state = seed
