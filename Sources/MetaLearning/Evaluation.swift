@@ -37,6 +37,9 @@ public struct StepEvaluation: Sendable, Equatable, Codable {
     public var loss: MeanWithInterval
     /// Query accuracy as a fraction in [0, 1] (classification only).
     public var accuracy: MeanWithInterval?
+    /// Episodes whose query loss is NaN or infinite: the inner loop diverged (the loss mean is
+    /// then not finite either; nothing is dropped).
+    public var divergedEpisodes: Int
 }
 
 /// The evaluation of one learner on a fixed list of tasks.
@@ -76,8 +79,10 @@ extension MetaLearner {
         }
         let perStep = (0...steps).map { k in
             let accuracies = slots.compactMap { $0[k].accuracy }
-            return StepEvaluation(steps: k, loss: MeanWithInterval(slots.map { $0[k].loss }),
-                                  accuracy: accuracies.isEmpty ? nil : MeanWithInterval(accuracies))
+            let losses = slots.map { $0[k].loss }
+            return StepEvaluation(steps: k, loss: MeanWithInterval(losses),
+                                  accuracy: accuracies.isEmpty ? nil : MeanWithInterval(accuracies),
+                                  divergedEpisodes: losses.filter { !$0.isFinite }.count)
         }
         return EvaluationResult(perStep: perStep, episodes: taskCount)
     }

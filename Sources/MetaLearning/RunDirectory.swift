@@ -32,6 +32,29 @@ public struct LogRecord: Codable, Equatable, Sendable {
     }
 }
 
+extension JSONEncoder {
+    /// Key-sorted JSON in which NaN and infinities (a diverged evaluation) are the strings
+    /// "NaN", "Infinity" and "-Infinity" instead of an encoding error.
+    public static func metalearn(pretty: Bool = false) -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            : [.sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        return encoder
+    }
+}
+
+extension JSONDecoder {
+    /// Reads what `JSONEncoder.metalearn()` writes.
+    public static func metalearn() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        return decoder
+    }
+}
+
 /// The files of one training run.
 public struct RunDirectory: Sendable {
     public let url: URL
@@ -60,9 +83,7 @@ public struct RunDirectory: Sendable {
 
     /// Writes `value` as pretty, key-sorted JSON, atomically.
     public func writeJSON<T: Encodable>(_ value: T, to name: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try write(try encoder.encode(value) + Data("\n".utf8), to: name)
+        try write(try JSONEncoder.metalearn(pretty: true).encode(value) + Data("\n".utf8), to: name)
     }
 
     /// Reads a JSON file of the run.
@@ -71,7 +92,7 @@ public struct RunDirectory: Sendable {
         guard let data = FileManager.default.contents(atPath: target.path) else {
             throw RunDirectoryError("\(target.path) is missing. Is \(url.path) a run directory written by `metalearn train`?")
         }
-        do { return try JSONDecoder().decode(type, from: data) } catch {
+        do { return try JSONDecoder.metalearn().decode(type, from: data) } catch {
             throw RunDirectoryError("\(target.path) is not valid (\(error)). Restore it, or start a new run.")
         }
     }
@@ -86,8 +107,7 @@ public struct RunDirectory: Sendable {
     /// Appends records to log.jsonl.
     public func appendLog(_ records: [LogRecord]) throws {
         guard !records.isEmpty else { return }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        let encoder = JSONEncoder.metalearn()
         var text = Data()
         for record in records { text += try encoder.encode(record) + Data("\n".utf8) }
         do {
@@ -106,7 +126,7 @@ public struct RunDirectory: Sendable {
     /// Every record of log.jsonl (an absent log is empty; an unreadable line is skipped).
     public func readLog() -> [LogRecord] {
         guard let data = FileManager.default.contents(atPath: logURL.path) else { return [] }
-        let decoder = JSONDecoder()
+        let decoder = JSONDecoder.metalearn()
         return data.split(separator: UInt8(ascii: "\n")).compactMap { try? decoder.decode(LogRecord.self, from: Data($0)) }
     }
 

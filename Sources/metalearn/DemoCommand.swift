@@ -13,7 +13,9 @@ enum DemoCommand {
     static let reference: [Int: [Double]] = [5: [0.6609, 0.3024, 0.2714], 10: [0.4506, 0.2024, 0.1903]]
     static let reportedSteps = [1, 5, 10]
 
-    static let options: Set<String> = ["iterations", "seed", "episodes", "validation-episodes", "threads", "run-dir"]
+    static let options: Set<String> = [
+        "iterations", "inner-lr", "seed", "episodes", "validation-episodes", "threads", "run-dir",
+    ]
     static let switches: Set<String> = ["help", "quiet"]
 
     static let usage = """
@@ -26,6 +28,7 @@ enum DemoCommand {
         {"sinusoid": {"5": [l1, l5, l10], "10": [l1, l5, l10]}}
 
           --iterations T     meta-iterations                          \(defaultIterations)
+          --inner-lr α       inner learning rate, train and test      0.01 (paper; MAML-tf's code uses 0.001)
           --seed S           training seed (test tasks use seed 1)    1
           --episodes N       fixed test tasks per shot                600
           --validation-episodes N  tasks checked during training     100
@@ -42,6 +45,7 @@ enum DemoCommand {
         var config = TrainConfig.defaults(profile: .sinusoid, way: 0)
         config.iterations = try flags.integer("iterations", in: 1...100_000_000) ?? defaultIterations
         config.seed = try flags.seed("seed") ?? 1
+        if let rate = try flags.positiveNumber("inner-lr") { config.innerLearningRate = rate }
         config.runDirectory = flags.string("run-dir") ?? "runs/demo"
         config.validationInterval = max(1, config.iterations / 10)
         config.logInterval = max(1, config.iterations / 500)
@@ -69,24 +73,32 @@ enum DemoCommand {
                 .write(to: run.file("sinusoid-\(shots)shot.svg"))
         }
         let seconds = Date().timeIntervalSince(start)
-        print(table(results, iterations: config.iterations, episodes: episodes, seconds: seconds,
+        print(table(results, innerLearningRate: config.innerLearningRate, iterations: config.iterations, episodes: episodes, seconds: seconds,
                     trainingSeconds: trainingSeconds))
-        let summary = results.keys.sorted().map { shots in
-            "\"\(shots)\": [" + reportedSteps.map { String(format: "%.4f", results[shots]!.perStep[$0].loss.mean) }
-                .joined(separator: ", ") + "]"
-        }
-        let json = "{\"sinusoid\": {" + summary.joined(separator: ", ") + "}}"
+        let json = jsonLine(results)
         try run.write(Data((json + "\n").utf8), to: "demo.json")
         if !quiet { print("run directory: \(run.url.path) (sinusoid-5shot.svg, sinusoid-10shot.svg, learning-curve.svg)") }
         print(json)
     }
 
+    /// {"sinusoid": {"5": [l1, l5, l10], "10": [l1, l5, l10]}}; a diverged mean is written as the
+    /// string "Infinity" or "NaN" so the line stays valid JSON.
+    static func jsonLine(_ results: [Int: EvaluationResult]) -> String {
+        func number(_ value: Double) -> String {
+            value.isNaN ? "\"NaN\"" : value.isInfinite ? "\"Infinity\"" : String(format: "%.4f", value)
+        }
+        let shots = results.keys.sorted().map { shots in
+            "\"\(shots)\": [" + reportedSteps.map { number(results[shots]!.perStep[$0].loss.mean) }.joined(separator: ", ") + "]"
+        }
+        return "{\"sinusoid\": {" + shots.joined(separator: ", ") + "}}"
+    }
+
     /// Our numbers (mean ± 95% CI) next to MAML-tf's.
-    static func table(_ results: [Int: EvaluationResult], iterations: Int, episodes: Int, seconds: Double,
-                      trainingSeconds: Double) -> String {
+    static func table(_ results: [Int: EvaluationResult], innerLearningRate: Float, iterations: Int, episodes: Int,
+                      seconds: Double, trainingSeconds: Double) -> String {
         var lines = [
             "",
-            "Sinusoid regression, MAML trained with K = 10, 1 inner step, α = 0.01, meta-batch 25, Adam 0.001,",
+            "Sinusoid regression, MAML trained with K = 10, 1 inner step, α = \(innerLearningRate), meta-batch 25, Adam 0.001,",
             "\(iterations) iterations (\(duration(trainingSeconds)) training, \(duration(seconds)) in all, "
                 + "\(Parallelism.threads) thread(s)).",
             "Mean squared error on \(episodes) fixed tasks, \(sinusoidEvaluationQueries) query points each, "
@@ -96,8 +108,10 @@ enum DemoCommand {
         ]
         for shots in [5, 10] {
             let ours = reportedSteps.map { step -> String in
-                let loss = results[shots]!.perStep[step].loss
-                return String(format: "%.3f ± %.3f", loss.mean, loss.ci95).padding(toLength: 18, withPad: " ", startingAt: 0)
+                let score = results[shots]!.perStep[step]
+                let text = score.divergedEpisodes > 0 ? "\(score.divergedEpisodes) diverged"
+                    : String(format: "%.3f ± %.3f", score.loss.mean, score.loss.ci95)
+                return text.padding(toLength: 18, withPad: " ", startingAt: 0)
             }
             lines.append(String(format: "%2d-shot  ours    ", shots) + ours.joined())
             lines.append("         MAML-tf " + reference[shots]!.map {

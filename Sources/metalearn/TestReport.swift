@@ -13,6 +13,8 @@ struct StepScore: Codable {
     var ci95: Double
     /// Mean query cross-entropy (classification only).
     var loss: Double?
+    /// Episodes whose inner loop diverged (loss NaN or infinite); the means include them.
+    var diverged: Int
 }
 
 struct TestReport: Codable {
@@ -57,9 +59,10 @@ struct TestReport: Codable {
         perStep = result.perStep.map { step in
             if let accuracy = step.accuracy {
                 return StepScore(steps: step.steps, accuracy: accuracy.mean, mse: nil, ci95: accuracy.ci95,
-                                 loss: step.loss.mean)
+                                 loss: step.loss.mean, diverged: step.divergedEpisodes)
             }
-            return StepScore(steps: step.steps, accuracy: nil, mse: step.loss.mean, ci95: step.loss.ci95, loss: nil)
+            return StepScore(steps: step.steps, accuracy: nil, mse: step.loss.mean, ci95: step.loss.ci95, loss: nil,
+                             diverged: step.divergedEpisodes)
         }
         let final = perStep[perStep.count - 1]
         steps = final.steps
@@ -78,14 +81,14 @@ struct TestReport: Codable {
             } else {
                 lines.append(String(format: "%5d   %.4f ± %.4f", score.steps, score.mse ?? 0, score.ci95))
             }
+            if score.diverged > 0 { lines[lines.count - 1] += "   (\(score.diverged) of \(episodes) episodes diverged)" }
         }
         return lines.joined(separator: "\n")
     }
 
     /// One line of JSON with sorted keys.
     var jsonLine: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try! encoder.encode(self), as: UTF8.self)
+        // Plain numbers, strings and arrays; non-finite numbers become "NaN"/"Infinity" strings.
+        String(decoding: try! JSONEncoder.metalearn().encode(self), as: UTF8.self)
     }
 }
