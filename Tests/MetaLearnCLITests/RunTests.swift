@@ -56,6 +56,18 @@ struct RunTests {
         #expect(result.error.contains("is damaged"), "\(result.error)")
     }
 
+    @Test("a NaN during training exits with status 1 and says what to change")
+    func nanStopsTraining() throws {
+        let folder = makeFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let result = try #require(try runBinary(["train", "--iterations", "3", "--inner-lr", "1e30", "--inner-steps", "3",
+                                                 "--run-dir", folder.path] + Self.tinySinusoid))
+        #expect(result.status == 1)
+        #expect(result.error.contains("meta-iteration 1 produced a non-finite") && result.error.contains("No checkpoint"),
+                "\(result.error)")
+        #expect(!FileManager.default.fileExists(atPath: folder.path + "/checkpoint.mlck"))
+    }
+
     @Test("test evaluates fixed episodes, saves and replays them, and ends with one JSON line")
     func testCommand() throws {
         let folder = makeFolder()

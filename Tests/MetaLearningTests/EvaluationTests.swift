@@ -41,6 +41,22 @@ struct EvaluationTests {
         #expect(result.perStep[3].loss.mean < result.perStep[0].loss.mean, "adaptation should lower the query MSE")
     }
 
+    @Test("a diverging inner loop is counted, never hidden: the mean is not finite and JSON still encodes")
+    func divergence() throws {
+        let learner = MetaLearner(model: MLP(layerSizes: [1, 8, 1]), method: .maml, innerSteps: 1, innerLearningRate: 1e4)
+        var generator = TestGenerator(seed: 4)
+        let tasks = (0..<3).map { _ in sinusoidTask(shots: 5, queries: 5, using: &generator) }
+        let result = learner.evaluate(parameters: initialParameters(learner.model, seed: 1), stepSizes: nil, tasks: tasks,
+                                      steps: 6)
+        #expect(result.perStep[0].divergedEpisodes == 0 && result.perStep[0].loss.mean.isFinite)
+        #expect(result.final.divergedEpisodes == 3)
+        #expect(!result.final.loss.mean.isFinite)
+        let text = String(decoding: try JSONEncoder.metalearn().encode(result), as: UTF8.self)
+        #expect(text.contains("\"NaN\"") || text.contains("\"Infinity\""))
+        let decoded = try JSONDecoder.metalearn().decode(EvaluationResult.self, from: Data(text.utf8))
+        #expect(decoded.final.divergedEpisodes == 3)
+    }
+
     @Test("classification reports accuracy in [0, 1] and cross-entropy per step")
     func classificationSteps() {
         let learner = MetaLearner(model: tinyConvNet, method: .maml, innerSteps: 1, innerLearningRate: 0.5,
