@@ -92,3 +92,35 @@ struct TAMLDistributionTests {
         #expect(abs(expected - mean) > 1e-2)
     }
 }
+
+@Suite("Bayesian TAML test-time prediction")
+struct TAMLPredictionTests {
+    @Test("posterior means reproduce the training-time adaptation; S samples average probabilities")
+    func monteCarloPrediction() throws {
+        let task = imbalancedImageTask(seed: 21)
+        var generator = TestGenerator(seed: 12)
+        let model = SmoothTinyNet()
+        let parameters = model.initialParameters(using: &generator)
+        let taml = BayesianTAML(model: model, encoder: tinyEncoder(layers: 2, filters: 2), options: .bayesianTAML,
+                                innerSteps: 2, innerLearningRate: 0.1)
+        let alpha = try #require(try taml.initialStepSizes(for: parameters))
+        let phi = largeEncoderParameters(taml.encoder, seed: 3)
+        let means = taml.predictQuery(parameters: parameters, stepSizes: alpha, encoderParameters: phi, task: task,
+                                      samples: 0, steps: 2, using: &generator)
+        let training = taml.taskGradient(parameters: parameters, stepSizes: alpha, encoderParameters: phi,
+                                         task: task, noise: nil)
+        #expect(means.accuracy == training.queryAccuracy)
+        // Mean cross-entropy of the probabilities equals the query loss at the same θ_K.
+        let labels: [Int32] = [0, 1, 2, 0, 1, 2]
+        let crossEntropy = labels.enumerated().map { -log(Double(means.probabilities.scalars[$0 * 3 + Int($1)])) }
+            .reduce(0, +) / 6
+        #expect(isClose(crossEntropy, Double(training.queryLoss), relativeTolerance: 1e-4))
+        // Several samples: rows still sum to 1, and differ from the means' prediction.
+        let sampled = taml.predictQuery(parameters: parameters, stepSizes: alpha, encoderParameters: phi, task: task,
+                                        samples: 4, steps: 2, using: &generator)
+        for row in 0..<6 {
+            #expect(abs(sampled.probabilities.scalars[(row * 3)..<(row * 3 + 3)].reduce(0, +) - 1) < 1e-5)
+        }
+        #expect(relativeError(sampled.probabilities, means.probabilities) > 1e-4)
+    }
+}
