@@ -1,5 +1,5 @@
-// General matrix multiply: packed panels, cache blocking, a 6×16 SIMD micro-kernel, 2-core tasks.
-// Results are bit-identical for any thread count: blocks depend only on the shape and k is summed in order.
+// General matrix multiply: panels of B (and of transposed A), cache blocking, a 6×16 SIMD micro-kernel,
+// parallel tasks. Bit-identical for any thread count: blocks depend only on the shape, k is summed in order.
 
 /// C[m×n] (+)= op(A)·op(B), row-major contiguous. op(A) is A[m×k], or Aᵀ when transposeA (A stored [k×m]);
 /// op(B) is B[k×n], or Bᵀ when transposeB (B stored [n×k]). accumulate: C += instead of C =.
@@ -8,7 +8,8 @@
 ///
 /// With k = 0, C becomes 0 (or is unchanged when accumulating). `matmulReference` is the spec.
 /// Buffers may be longer than needed; C must not overlap A or B.
-/// - Complexity: O(m·n·k) time; O(k·min(n, NC) + MC·KC) extra memory for the packed panels.
+/// - Complexity: O(m·n·k) time; O(k·min(n, NC) + tasks·MC·KC) extra memory for packed panels (plus
+///   a few copies of C when a small C with a deep k is split into depth chunks).
 public func matmul(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>,
                    into c: UnsafeMutableBufferPointer<Float>, m: Int, n: Int, k: Int,
                    transposeA: Bool = false, transposeB: Bool = false, accumulate: Bool = false) {
@@ -127,8 +128,8 @@ func matmulPacked(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: Uns
 }
 
 /// One task: C[rowStart ..< +rows, 0 ..< columns] (+)= op(A)[rows, depthRange] · op(B)[depthRange, …],
-/// where `c` points at the task's first column and `packedB` at its first panel (k × 16 floats
-/// per panel). The first pass stores into C unless `accumulate`; later passes add.
+/// where `c` points at the task's first column and `b` finds the task's B panels. The first pass
+/// stores into C unless `accumulate`; later passes add.
 /// - Complexity: O(rows·columns·depthRange.count) flops; allocates one MC×KC buffer.
 private func multiplyBlock(_ a: UnsafePointer<Float>, _ b: BPanels,
                            _ c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int,

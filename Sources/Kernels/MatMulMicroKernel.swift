@@ -1,5 +1,5 @@
 // The register-blocked inner kernel of `matmul`: a 6×16 tile of C held in 12 SIMD8 accumulators.
-// Reads packed panels only (see MatMulPacking.swift); compiles to vfmadd231ps on ymm registers.
+// Reads A and B panels through strides (packed or in place); compiles to vfmadd231ps on ymm registers.
 
 /// Rows of C per micro-tile (the height of a packed A panel).
 let microRows = 6

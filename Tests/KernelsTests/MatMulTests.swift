@@ -53,7 +53,7 @@ private func seededValues(_ count: Int, seed: UInt64) -> [Float] {
 
 /// Runs `matmul` with the given path and thread count on fresh copies of C.
 private func runMatMul(_ a: [Float], _ b: [Float], _ c: [Float], _ s: GemmShape, _ f: GemmFlags,
-               path: MatMulPath, threads: Int) -> [Float] {
+                       path: MatMulPath, threads: Int) -> [Float] {
     var out = c
     a.withUnsafeBufferPointer { pa in
         b.withUnsafeBufferPointer { pb in
@@ -69,7 +69,7 @@ private func runMatMul(_ a: [Float], _ b: [Float], _ c: [Float], _ s: GemmShape,
 /// Largest |fast − reference| divided by its allowed error, (k + 2)·ε·(|C₀| + Σ_p |op(A)[i,p]·op(B)[p,j]|).
 /// Both results round at most k + 1 times, so a correct kernel stays below 1.
 private func worstErrorRatio(_ fast: [Float], _ reference: [Float], a: [Float], b: [Float], c0: [Float],
-                     _ s: GemmShape, _ f: GemmFlags) -> Float {
+                             _ s: GemmShape, _ f: GemmFlags) -> Float {
     var worst: Float = 0
     for i in 0..<s.m {
         for j in 0..<s.n {
