@@ -56,6 +56,7 @@ struct TrainConfig: Codable, Equatable {
         case .omniglot:  // cbfinn/maml, paper Appendix A.1: 5-way α 0.4, 1 step, batch 32; 20-way α 0.1, 5 steps, batch 16
             config.way = way
             config.shot = 1
+            config.query = 1  // cbfinn: K queries per class (DataGenerator(update_batch_size * 2))
             config.innerSteps = way >= 20 ? 5 : 1
             config.innerLearningRate = way >= 20 ? 0.1 : 0.4
             config.metaBatchSize = way >= 20 ? 16 : 32
