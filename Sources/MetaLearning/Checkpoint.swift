@@ -103,11 +103,12 @@ public struct Checkpoint: Equatable, Sendable {
         return Data(file)
     }
 
-    /// Every stored tensor in file order: θ, α, Adam's first then second moments.
+    /// Every stored tensor in file order: θ, α, φ (encoder), Adam's first then second moments.
     func tensorList() -> [(group: String, name: String, tensor: Tensor)] {
-        let names = state.parameters.names + (state.stepSizes?.names ?? [])
+        let names = state.parameters.names + (state.stepSizes?.names ?? []) + (state.encoderParameters?.names ?? [])
         var list = zip(state.parameters.names, state.parameters.tensors).map { ("theta", $0, $1) }
         if let alpha = state.stepSizes { list += zip(alpha.names, alpha.tensors).map { ("alpha", $0, $1) } }
+        if let phi = state.encoderParameters { list += zip(phi.names, phi.tensors).map { ("encoder", $0, $1) } }
         list += zip(names, state.optimizer.firstMoments).map { ("adam.m", $0, $1) }
         list += zip(names, state.optimizer.secondMoments).map { ("adam.v", $0, $1) }
         return list

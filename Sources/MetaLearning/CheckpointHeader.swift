@@ -8,7 +8,7 @@ import NN
 /// What the checkpoint header records besides the tensors' bits.
 struct CheckpointHeader: Codable {
     struct TensorEntry: Codable {
-        /// "theta", "alpha", "adam.m" or "adam.v".
+        /// "theta", "alpha", "encoder", "adam.m" or "adam.v".
         var group: String
         var name: String
         var shape: [Int]
@@ -98,9 +98,11 @@ extension Checkpoint {
         }
         let alpha = groups["alpha"]
         if let alpha, Set(alpha.map(\.0)).count != alpha.count { throw corrupt("duplicate step-size names") }
-        let trainable = theta.count + (alpha?.count ?? 0)
+        let phi = groups["encoder"]
+        if let phi, Set(phi.map(\.0)).count != phi.count { throw corrupt("duplicate encoder parameter names") }
+        let trainable = theta.count + (alpha?.count ?? 0) + (phi?.count ?? 0)
         let first = groups["adam.m"] ?? [], second = groups["adam.v"] ?? []
-        let shapes = (theta + (alpha ?? [])).map(\.1.shape)
+        let shapes = (theta + (alpha ?? []) + (phi ?? [])).map(\.1.shape)
         guard first.count == second.count, first.isEmpty || first.count == trainable,
               first.isEmpty || (first.map(\.1.shape) == shapes && second.map(\.1.shape) == shapes) else {
             throw corrupt("the Adam moments do not match the parameters")
@@ -115,7 +117,8 @@ extension Checkpoint {
         adam.firstMoments = first.map(\.1)
         adam.secondMoments = second.map(\.1)
         let state = TrainingState(iteration: header.iteration, parameters: Parameters(theta),
-                                  stepSizes: alpha.map { Parameters($0) }, optimizer: adam,
+                                  stepSizes: alpha.map { Parameters($0) }, encoderParameters: phi.map { Parameters($0) },
+                                  optimizer: adam,
                                   taskStreamState: streamState)
         return Checkpoint(state: state, metadata: header.metadata)
     }

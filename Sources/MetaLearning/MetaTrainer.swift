@@ -14,17 +14,20 @@ public struct TrainingState: Sendable, Equatable {
     public var parameters: Parameters
     /// α: Meta-SGD's learned per-element step sizes (names "alpha/<θ name>"); nil otherwise.
     public var stepSizes: Parameters?
-    /// The outer Adam over θ's tensors followed by α's. Adam works element by element, so one
+    /// φ: Bayesian TAML's set-encoder parameters (names "encoder/…"); nil otherwise.
+    public var encoderParameters: Parameters?
+    /// The outer Adam over θ's tensors followed by α's (then φ's for Bayesian TAML). Adam works element by element, so one
     /// optimizer over both is the same as one per group (l2b uses one over all variables).
     public var optimizer: Adam
     /// Where the training-task stream stands (see `TaskSource`).
     public var taskStreamState: UInt64
 
-    public init(iteration: Int, parameters: Parameters, stepSizes: Parameters?, optimizer: Adam,
-                taskStreamState: UInt64) {
+    public init(iteration: Int, parameters: Parameters, stepSizes: Parameters?, encoderParameters: Parameters? = nil,
+                optimizer: Adam, taskStreamState: UInt64) {
         self.iteration = iteration
         self.parameters = parameters
         self.stepSizes = stepSizes
+        self.encoderParameters = encoderParameters
         self.optimizer = optimizer
         self.taskStreamState = taskStreamState
     }

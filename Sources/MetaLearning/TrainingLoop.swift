@@ -33,9 +33,21 @@ public enum TrainingEvent: Sendable {
     case checkpoint(iteration: Int, url: URL)
 }
 
+/// A meta-learner with its training state that takes one meta-iteration at a time
+/// (`MetaTrainer` for MAML, first-order MAML and Meta-SGD; `TAMLTrainer` for Bayesian TAML).
+public protocol MetaTraining {
+    associatedtype Learner
+    var learner: Learner { get }
+    var state: TrainingState { get }
+    /// Draws the next meta-batch from `source` (from `state.taskStreamState`) and steps on it.
+    mutating func step(drawingFrom source: inout some TaskSource, metaBatchSize: Int) throws -> IterationMetrics
+}
+
+extension MetaTrainer: MetaTraining {}
+
 /// Meta-training with logging, validation and atomic checkpoints in a run directory.
-public struct TrainingLoop<Model: FewShotModel, Source: TaskSource> {
-    public var trainer: MetaTrainer<Model>
+public struct TrainingLoop<Trainer: MetaTraining, Source: TaskSource> {
+    public var trainer: Trainer
     public var source: Source
     public var schedule: TrainingSchedule
     /// Where log.jsonl and the checkpoints go; nil keeps everything in memory.
@@ -43,11 +55,13 @@ public struct TrainingLoop<Model: FewShotModel, Source: TaskSource> {
     /// Stored in every checkpoint (model and method description, checked on resume).
     public var metadata: [String: String]
     /// Scores the current θ (and α) on the validation tasks, with the inner steps it chooses.
-    public var validate: ((MetaLearner<Model>, TrainingState) -> EvaluationResult)?
+    public var validate: ((Trainer.Learner, TrainingState) -> EvaluationResult)?
+    /// Called every `every` iterations after validation (e.g. Bayesian TAML's balancing printouts).
+    public var inspection: (every: Int, body: (Trainer.Learner, TrainingState) throws -> Void)?
 
-    public init(trainer: MetaTrainer<Model>, source: Source, schedule: TrainingSchedule, runDirectory: RunDirectory?,
+    public init(trainer: Trainer, source: Source, schedule: TrainingSchedule, runDirectory: RunDirectory?,
                 metadata: [String: String] = [:],
-                validate: ((MetaLearner<Model>, TrainingState) -> EvaluationResult)? = nil) {
+                validate: ((Trainer.Learner, TrainingState) -> EvaluationResult)? = nil) {
         self.trainer = trainer
         self.source = source
         self.schedule = schedule
@@ -95,6 +109,9 @@ public struct TrainingLoop<Model: FewShotModel, Source: TaskSource> {
                 }
                 records.append(record)
                 observe(.validation(record, isBest: isBest))
+            }
+            if let inspection, inspection.every > 0, iteration % inspection.every == 0 {
+                try inspection.body(trainer.learner, trainer.state)
             }
             try runDirectory?.appendLog(records)
             if let runDirectory, iteration % schedule.checkpointInterval == 0 || isLast {

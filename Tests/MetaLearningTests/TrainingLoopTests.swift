@@ -17,7 +17,7 @@ func temporaryDirectory() -> URL {
 
 /// A loop over `model` and `kind` tasks, writing into `directory`.
 func makeLoop<Model: FewShotModel>(_ model: Model, method: MetaMethod, kind: TestTaskSource.Kind, iterations: Int,
-                                   directory: URL?) -> TrainingLoop<Model, TestTaskSource> {
+                                   directory: URL?) -> TrainingLoop<MetaTrainer<Model>, TestTaskSource> {
     let learner = MetaLearner(model: model, method: method, innerSteps: 2, innerLearningRate: kind == .image ? 0.1 : 0.01,
                               reduction: kind == .image ? .sumOverShots : .mean)
     let trainer = MetaTrainer(learner: learner, parameters: initialParameters(model, seed: 21), metaLearningRate: 0.01,
