@@ -24,7 +24,7 @@ let allBenchmarks: [Benchmark] = [
     conv4GradBenchmark,
     conv4HVPBenchmark,
     samplerBenchmark,
-] + metaStepBenchmarks
+] + metaStepBenchmarks + [tamlBenchmark]
 
 @MainActor func printUsage() {
     print("usage: Benchmarks [--list] [name ...]   (no name runs every benchmark)")
