@@ -12,6 +12,9 @@ public enum MetaMethod: String, Sendable, Codable, CaseIterable {
     case fomaml
     /// Meta-SGD: a learned step size per parameter element, learned with θ (Li et al. 2017).
     case metasgd
+    /// Bayesian TAML (Lee et al. 2020, l2b): trained by `TAMLTrainer` with a `BayesianTAML`,
+    /// not by `MetaLearner` (which would run it as plain MAML).
+    case taml
 
     public var isFirstOrder: Bool { self == .fomaml }
     public var learnsStepSizes: Bool { self == .metasgd }

@@ -57,7 +57,8 @@ struct ImageSetup {
     }
 
     static func episodeConfig(_ config: TrainConfig, shot: Int, query: Int) -> EpisodeConfig {
-        .nWayKShot(way: config.way ?? 1, shot: shot, queries: query, rotations: config.rotations)
+        if let taml = config.taml, taml.anyShot { return .anyShot(way: config.way ?? 1, maxShot: taml.maxShot, queries: query) }
+        return .nWayKShot(way: config.way ?? 1, shot: shot, queries: query, rotations: config.rotations)
     }
 
     static func model(_ config: TrainConfig, imageSize: Int, channels: Int, way: Int) -> ConvNet4 {

@@ -10,7 +10,7 @@ import NN
 enum TestCommand {
     static let options: Set<String> = [
         "run-dir", "checkpoint", "split", "test-set", "episodes", "episodes-file", "seed", "test-inner-steps", "shot",
-        "query", "threads",
+        "query", "threads", "mc-samples",
     ]
     static let switches: Set<String> = ["json", "help"]
 
@@ -33,6 +33,7 @@ enum TestCommand {
           --query Q                 query examples per class                    the run's (sinusoid: 100 points)
           --json                    end with one JSON line: "accuracy" or "mse", "ci95", "episodes", "method",
                                     "batchNorm", "perStep", ... (accuracy as a fraction in [0, 1])
+          --mc-samples S            Bayesian TAML: S samples, averaged softmax (0: posterior means)  10
           --threads N               all cores (results do not depend on it)
           -h, --help                this text
         """
@@ -65,14 +66,25 @@ enum TestCommand {
             let (file, split) = try evaluationFile(flags, config)
             try checkImageShape(file, config: config)
             let episodes = try fixedEpisodes(flags, config: config, file: file, split: split, run: run, count: count, seed: seed)
-            let learner = config.learner(ImageSetup.model(config, imageSize: file.height, channels: file.channels,
-                                                          way: config.way ?? 2))
-            try checkCompatible(checkpoint, with: config, fresh: freshParameters(learner), path: checkpointURL.path)
-            let result = learner.evaluate(parameters: checkpoint.state.parameters, stepSizes: checkpoint.state.stepSizes,
+            let network = ImageSetup.model(config, imageSize: file.height, channels: file.channels, way: config.way ?? 2)
+            let result: EvaluationResult
+            if config.method == .taml {
+                result = try TAMLTraining.evaluate(config, network: network, checkpoint: checkpoint, path: checkpointURL.path,
+                                                   episodes: episodes.episodes, file: file, steps: steps, seed: seed,
+                                                   samples: try flags.integer("mc-samples", in: 0...10_000) ?? 10)
+            } else {
+                let learner = config.learner(network)
+                try checkCompatible(checkpoint, with: config, fresh: freshParameters(learner), path: checkpointURL.path)
+                result = learner.evaluate(parameters: checkpoint.state.parameters, stepSizes: checkpoint.state.stepSizes,
                                           taskCount: episodes.episodes.count, steps: steps) {
-                episodes.episodes.task($0, from: file)
+                    episodes.episodes.task($0, from: file)
+                }
             }
-            guard case .fixed(let shot) = episodes.episodes.config.shots else { preconditionFailure("fixed shots only") }
+            let shot: Int
+            switch episodes.episodes.config.shots {
+            case .fixed(let value): shot = value
+            case .anyShot(let maxShot): shot = maxShot
+            }
             report = TestReport(config: config, checkpoint: checkpointURL.path, iteration: checkpoint.state.iteration,
                                 dataset: file.path, split: split, shot: shot, query: episodes.episodes.config.queriesPerClass,
                                 seed: episodes.episodes.seed, episodesFile: episodes.path, result: result)

@@ -42,6 +42,8 @@ enum TrainCommand {
         switch config.profile {
         case .sinusoid:
             _ = try trainSinusoid(config, seeds: seeds, run: run, resume: resume, quiet: quiet)
+        case .omniglot where config.method == .taml, .images where config.method == .taml:
+            try TAMLTraining.train(config, seeds: seeds, run: run, resume: resume, quiet: quiet)
         case .omniglot, .images:
             let setup = try ImageSetup(config, validationSeed: seeds.validation)
             var validate: ((MetaLearner<ConvNet4>, TrainingState) -> EvaluationResult)? = nil

@@ -42,6 +42,8 @@ struct TrainConfig: Codable, Equatable {
     var validationEpisodes: Int
     var checkpointInterval: Int
     var logInterval: Int
+    /// Bayesian TAML settings (--method taml only).
+    var taml: TAMLSettings? = nil
 
     /// The defaults for a dataset (paper settings; see `metalearn train --help`).
     static func defaults(profile: DatasetProfile, way: Int) -> TrainConfig {
@@ -112,7 +114,7 @@ struct TrainConfig: Codable, Equatable {
          ("meta-lr", "\(metaLearningRate)"), ("meta-batch", "\(metaBatchSize)"), ("clip", clip.map { "\($0)" } ?? "none"),
          ("batch-norm", kebabCase(batchNorm.rawValue)), ("loss-reduction", kebabCase(lossReduction.rawValue)),
          ("rotations", rotations ? "on" : "off"), ("model", kebabCase(model.rawValue)), ("filters", "\(filters)"),
-         ("seed", "\(seed)")]
+         ("seed", "\(seed)"), ("taml", taml?.summary ?? "-")]
     }
 
     /// The learner this configuration trains.

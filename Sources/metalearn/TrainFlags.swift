@@ -5,16 +5,16 @@ import Foundation
 import MetaLearning
 
 enum TrainFlags {
-    static let options: Set<String> = [
+    static let options: Set<String> = Set([
         "method", "dataset", "way", "shot", "query", "inner-steps", "test-inner-steps", "inner-lr", "meta-lr",
         "meta-batch", "iterations", "clip", "batch-norm", "loss-reduction", "rotations", "model", "filters", "seed",
         "run-dir", "threads", "validation-interval", "validation-episodes", "checkpoint-interval", "log-interval",
-    ]
-    static let switches: Set<String> = ["resume", "help", "quiet"]
+    ]).union(TAMLSettings.options)
+    static let switches: Set<String> = Set(["resume", "help", "quiet"]).union(TAMLSettings.switches)
     /// Flags a resumed run may change.
     static let changeableOnResume: Set<String> = [
         "iterations", "test-inner-steps", "validation-interval", "validation-episodes", "checkpoint-interval",
-        "log-interval", "threads", "run-dir", "quiet", "resume",
+        "log-interval", "threads", "run-dir", "quiet", "resume", "print-balancing-every",
     ]
 
     static let usage = """
@@ -24,7 +24,8 @@ enum TrainFlags {
         checkpoint.mlck (latest), best.mlck (best validation), results.json and SVG plots.
 
         what to learn                                  defaults: sinusoid | Omniglot | other images
-          --method maml|fomaml|metasgd                 maml (second order) | fomaml: first order | metasgd: learned α
+          --method maml|fomaml|metasgd|taml            maml (second order) | fomaml: first order | metasgd: learned α
+                                                       | taml: Bayesian TAML (images only; see below)
           --dataset sinusoid|<file.mlds>|<dir>         sinusoid; a *train*.mlds file (its *val* and *test* siblings
                                                        are found next to it) or a directory holding one
           --way N                                      - | 5 | 5
@@ -56,6 +57,8 @@ enum TrainFlags {
           --threads N           all cores (results do not depend on it)
           --quiet               no progress output
           -h, --help            this text
+
+        \(TAMLSettings.usage)
 
         examples:
           metalearn train --dataset sinusoid --iterations 20000
@@ -146,5 +149,6 @@ enum TrainFlags {
         if let value = try flags.integer("validation-episodes", in: 1...1_000_000) { config.validationEpisodes = value }
         if let value = try flags.integer("checkpoint-interval", in: 1...100_000_000) { config.checkpointInterval = value }
         if let value = try flags.integer("log-interval", in: 1...100_000_000) { config.logInterval = value }
+        try TAMLSettings.apply(flags, to: &config)
     }
 }
