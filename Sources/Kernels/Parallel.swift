@@ -25,12 +25,32 @@ public enum Parallelism {
 
 /// Runs `body(i)` for `i` in `0..<count`, in parallel when `count > 1` and threads allow.
 /// `body` must write only to memory that no other index writes.
-@inlinable
+///
+/// Nested calls run serially: when the tasks of a meta-batch already occupy the cores, splitting
+/// each task's kernels again only adds scheduling overhead. Results do not change, because every
+/// kernel's partition of work depends on the sizes alone.
 public func parallelFor(_ count: Int, _ body: @Sendable (Int) -> Void) {
     if count <= 0 { return }
-    if count == 1 || Parallelism.threads <= 1 {
+    if count == 1 || Parallelism.threads <= 1 || ParallelRegion.isInside {
         for i in 0..<count { body(i) }
         return
     }
-    DispatchQueue.concurrentPerform(iterations: count, execute: body)
+    DispatchQueue.concurrentPerform(iterations: count) { i in
+        ParallelRegion.enter()
+        body(i)
+        ParallelRegion.leave()
+    }
+}
+
+/// A per-thread flag: is this thread running an iteration of `parallelFor`?
+enum ParallelRegion {
+    /// One key for the process; the value is a non-nil marker while inside.
+    static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+    static var isInside: Bool { pthread_getspecific(key) != nil }
+    static func enter() { pthread_setspecific(key, UnsafeMutableRawPointer(bitPattern: 1)) }
+    static func leave() { pthread_setspecific(key, nil) }
 }
