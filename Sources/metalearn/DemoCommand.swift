@@ -122,6 +122,8 @@ enum DemoCommand {
                 String(format: "%.4f", $0).padding(toLength: 18, withPad: " ", startingAt: 0)
             }.joined())
         }
-        return lines.joined(separator: "\n") + "\n"
+        lines.append("(MAML-tf's README: one run, 100 tasks with K query points each, α = 0.001.)")
+        return lines.map { $0.replacingOccurrences(of: " +$", with: "", options: .regularExpression) }
+            .joined(separator: "\n") + "\n"
     }
 }
