@@ -12,6 +12,12 @@ extension TestCommand {
         if let path = flags.string("episodes-file") {
             let episodes = try FixedEpisodes(contentsOf: URL(fileURLWithPath: path))
             try check(episodes, config: config, path: path)
+            // Every recipe must fit this dataset file (same checksum, existing classes and instances).
+            for index in 0..<episodes.count {
+                do { _ = try episodes.episode(index, from: file) } catch let error as DatasetError {
+                    throw UsageError("\(path) cannot be replayed on \(file.path): \(error.description)")
+                }
+            }
             return (episodes, path)
         }
         let shot = try flags.integer("shot", in: 1...100_000) ?? config.shot
@@ -36,9 +42,9 @@ extension TestCommand {
 
     /// Saved episodes must have the run's way (the network has one output per class).
     static func check(_ episodes: FixedEpisodes, config: TrainConfig, path: String) throws {
-        guard case .fixed(let way) = episodes.config.ways, way == config.way, case .fixed = episodes.config.shots else {
-            throw UsageError("\(path) holds episodes of another shape (\(episodes.config.ways), \(episodes.config.shots)); "
-                + "this network is \(config.way ?? 0)-way with a fixed shot. Use episodes made for it.")
+        guard case .fixed(let way) = episodes.config.ways, way == config.way else {
+            throw UsageError("\(path) holds episodes with \(episodes.config.ways) classes, but this network is "
+                + "\(config.way ?? 0)-way. Use episodes made for it.")
         }
     }
 

@@ -90,6 +90,15 @@ struct RunTests {
         let again = try #require(try runBinary(arguments))
         #expect(again.output.split(separator: "\n").last == last, "replayed episodes give the same result")
         #expect(cli(["test", "--run-dir", run, "--episodes-file", folder.appendingPathComponent("nothing.json").path]) == 2)
+        // Saved episodes replayed on another dataset file: refused with a message, not a crash.
+        let other = folder.appendingPathComponent("other")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+        let otherTrain = try writeTinyDataset(in: other, classes: 6, instances: 7)
+        let savedEpisodes = run + "/test-episodes/" + saved[0]
+        let replay = try #require(try runBinary(["test", "--run-dir", run, "--test-set", otherTrain.path,
+                                                 "--episodes-file", savedEpisodes]))
+        #expect(replay.status == 2)
+        #expect(replay.error.contains("cannot be replayed"), "\(replay.error)")
     }
 
     @Test("demo ends with exactly one JSON line {\"sinusoid\": {\"5\": [3 numbers], \"10\": [3 numbers]}}")
