@@ -30,10 +30,12 @@ struct BenchmarkResult {
 
     mutating func add(_ key: String, _ value: JSONValue) { fields.append((key, value)) }
 
-    /// Adds `median_ms`, `min_ms` and `runs`, plus `gflops` from the median when `flops` is given.
+    /// Adds `median_ms`, `min_ms`, `cpu_ms` (median process CPU time per run) and `runs`, plus
+    /// `gflops` from the median when `flops` is given.
     mutating func add(_ timings: Timings, flops: Double? = nil) {
         add("median_ms", .number(timings.median))
         add("min_ms", .number(timings.minimum))
+        add("cpu_ms", .number(timings.cpuMedian))
         add("runs", .integer(timings.runs))
         if let flops { add("gflops", .number(flops / (timings.median / 1000) / 1e9)) }
     }

@@ -4,41 +4,54 @@
 import Dispatch
 import Foundation
 
-/// Per-run wall-clock times of one benchmark body, in milliseconds.
+/// Per-run times of one benchmark body, in milliseconds: wall clock, and CPU time of the whole
+/// process (all threads). cpu ≈ threads × wall means the cores were ours; much less means other
+/// processes were running on them, and the wall times are inflated.
 struct Timings {
     let milliseconds: [Double]
+    var cpuMilliseconds: [Double] = []
 
     var median: Double { medianOf(milliseconds) }
     var minimum: Double { milliseconds.min() ?? .nan }
+    var cpuMedian: Double { medianOf(cpuMilliseconds) }
     var runs: Int { milliseconds.count }
 }
 
 /// Calls `body` `warmupRuns` times untimed, then times it until there are at least `minimumRuns` runs
 /// and `minimumSeconds` have passed (capped at `maximumRuns`).
-/// - Complexity: as many calls of `body` as needed to reach both minimums.
 /// `METALEARN_BENCHMARK_RUNS=N` overrides all of this with exactly N timed runs and no warm-up
 /// (for profilers such as callgrind, and quick smoke runs).
+/// - Complexity: as many calls of `body` as needed to reach both minimums.
 func measure(warmupRuns: Int = 3, minimumRuns: Int = 10, minimumSeconds: Double = 1,
              maximumRuns: Int = 100_000, _ body: () -> Void) -> Timings {
+    var wall: [Double] = []
+    var cpu: [Double] = []
+    func timeOnce() {
+        let (wallBefore, cpuBefore) = (DispatchTime.now().uptimeNanoseconds, processCPUNanoseconds())
+        body()
+        let (wallAfter, cpuAfter) = (DispatchTime.now().uptimeNanoseconds, processCPUNanoseconds())
+        wall.append(Double(wallAfter - wallBefore) / 1e6)
+        cpu.append(Double(cpuAfter - cpuBefore) / 1e6)
+    }
     if let text = ProcessInfo.processInfo.environment["METALEARN_BENCHMARK_RUNS"], let runs = Int(text), runs > 0 {
-        return Timings(milliseconds: (0..<runs).map { _ in
-            let before = DispatchTime.now().uptimeNanoseconds
-            body()
-            return Double(DispatchTime.now().uptimeNanoseconds - before) / 1e6
-        })
+        for _ in 0..<runs { timeOnce() }
+        return Timings(milliseconds: wall, cpuMilliseconds: cpu)
     }
     for _ in 0..<warmupRuns { body() }
-    var times: [Double] = []
     let start = DispatchTime.now().uptimeNanoseconds
     while true {
-        let before = DispatchTime.now().uptimeNanoseconds
-        body()
-        let after = DispatchTime.now().uptimeNanoseconds
-        times.append(Double(after - before) / 1e6)
-        let elapsed = Double(after - start) / 1e9
-        if times.count >= maximumRuns || (times.count >= minimumRuns && elapsed >= minimumSeconds) { break }
+        timeOnce()
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        if wall.count >= maximumRuns || (wall.count >= minimumRuns && elapsed >= minimumSeconds) { break }
     }
-    return Timings(milliseconds: times)
+    return Timings(milliseconds: wall, cpuMilliseconds: cpu)
+}
+
+/// CPU time used so far by all threads of this process.
+private func processCPUNanoseconds() -> UInt64 {
+    var time = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+    return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
 }
 
 /// The middle value (mean of the two middle values for an even count); NaN when empty.
