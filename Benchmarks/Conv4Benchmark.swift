@@ -3,6 +3,7 @@
 // Checked first: ⟨∇L, v⟩ equals the forward-mode JVP, and the HVP pass returns the same gradient.
 
 import Autodiff
+import Datasets
 import Kernels
 import NN
 
@@ -17,7 +18,7 @@ struct Conv4Problem {
         var network = ConvNet4(imageSize: 28, inputChannels: 1, filters: 64, way: way,
                                downsampling: .stride2, head: .flatten)
         network.padding = .symmetric(1)
-        var generator = BenchmarkGenerator(seed: 1)
+        var generator = SplitMix64(seed: 1)
         theta = network.initialParameters(using: &generator).tensors
         direction = theta.map { Tensor.randomNormal(shape: $0.shape, using: &generator) }
         let images = Tensor.randomUniform(shape: [count, 28, 28, 1], in: 0...1, using: &generator)
@@ -72,17 +73,4 @@ let conv4HVPBenchmark = Benchmark(name: "conv4-hvp", summary: "Hessian-vector pr
     var result = BenchmarkResult(benchmark: "conv4-hvp")
     result.add(timings)
     return [result]
-}
-
-/// SplitMix64, for benchmark inputs.
-struct BenchmarkGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

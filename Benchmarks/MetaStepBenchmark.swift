@@ -9,6 +9,7 @@
 //           5 Meta-SGD steps (α initialised to 0.5), second order;  W3-FO first order
 
 import Autodiff
+import Datasets
 import Foundation
 import MetaLearning
 import NN
@@ -23,7 +24,7 @@ struct MetaStepWorkload<Model: FewShotModel> {
     let tasks: [FewShotTask]
 
     init(learner: MetaLearner<Model>, tasks: [FewShotTask], seed: UInt64) {
-        var generator = BenchmarkGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         self.learner = learner
         parameters = learner.model.initialParameters(using: &generator)
         stepSizes = learner.initialStepSizes(for: parameters)
@@ -45,7 +46,7 @@ struct MetaStepWorkload<Model: FewShotModel> {
 /// Random classification tasks: images uniform in [0, 1], labels balanced.
 func randomImageTasks(count: Int, way: Int, shot: Int, queries: Int, side: Int, channels: Int,
                       seed: UInt64) -> [FewShotTask] {
-    var generator = BenchmarkGenerator(seed: seed)
+    var generator = SplitMix64(seed: seed)
     return (0..<count).map { _ in
         let support = Tensor.randomUniform(shape: [way * shot, side, side, channels], in: 0...1, using: &generator)
         let query = Tensor.randomUniform(shape: [way * queries, side, side, channels], in: 0...1, using: &generator)
@@ -56,7 +57,7 @@ func randomImageTasks(count: Int, way: Int, shot: Int, queries: Int, side: Int, 
 
 /// Random sinusoid tasks y = A sin(x − φ) with K support and K query points.
 func randomSinusoidTasks(count: Int, shots: Int, seed: UInt64) -> [FewShotTask] {
-    var generator = BenchmarkGenerator(seed: seed)
+    var generator = SplitMix64(seed: seed)
     return (0..<count).map { _ in
         let amplitude = Float.random(in: 0.1...5, using: &generator), phase = Float.random(in: 0...Float.pi, using: &generator)
         func points() -> (Tensor, Tensor) {

@@ -4,6 +4,7 @@
 // meta-learned and not adapted, no batch-norm scale, the head starting at zero.
 
 import Autodiff
+import Datasets
 import MetaLearning
 import NN
 
@@ -12,7 +13,7 @@ let tamlBenchmark = Benchmark(name: "W3-TAML", summary: "W3 with Bayesian TAML (
     network.padding = .symmetric(1)
     let encoder = SetEncoder(imageSize: 32, inputChannels: 3, maxShot: 50, baseConvLayers: 4, baseFilters: 32)
     let taml = BayesianTAML(model: network, encoder: encoder, options: .bayesianTAML, innerSteps: 5, innerLearningRate: 0.5)
-    var generator = BenchmarkGenerator(seed: 8)
+    var generator = SplitMix64(seed: 8)
     var parameters = network.initialParameters(using: &generator)
     var stepSizes = try taml.initialStepSizes(for: parameters)!
     var encoderParameters = taml.initialEncoderParameters(using: &generator)!

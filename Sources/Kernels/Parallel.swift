@@ -42,6 +42,16 @@ public func parallelFor(_ count: Int, _ body: @Sendable (Int) -> Void) {
     }
 }
 
+/// `[body(0), body(1), …]` computed in parallel like `parallelFor`, returned in index order.
+public func parallelMap<T: Sendable>(_ count: Int, _ body: @Sendable (Int) -> T) -> [T] {
+    let slots = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)
+    slots.initialize(repeating: nil)
+    defer { slots.deinitialize(); slots.deallocate() }
+    nonisolated(unsafe) let results = slots  // each index writes only its own slot
+    parallelFor(count) { results[$0] = body($0) }
+    return slots.map { $0! }
+}
+
 /// A per-thread flag: is this thread running an iteration of `parallelFor`?
 enum ParallelRegion {
     /// One key for the process; the value is a non-nil marker while inside.

@@ -21,22 +21,12 @@ extension MetaLearner {
     /// Meta-gradients of all `tasks`, computed in parallel, averaged in a fixed order.
     public func metaBatchGradient(parameters: Parameters, stepSizes: Parameters?, tasks: [FewShotTask]) -> MetaBatchGradient {
         precondition(!tasks.isEmpty, "metaBatchGradient: empty meta-batch")
-        let slots = UnsafeMutableBufferPointer<TaskGradient?>.allocate(capacity: tasks.count)
-        slots.initialize(repeating: nil)
-        defer { slots.deinitialize(); slots.deallocate() }
-        // Each task writes only its own slot.
-        nonisolated(unsafe) let results = slots
         let learner = self
-        parallelFor(tasks.count) { index in
-            results[index] = learner.taskGradient(parameters: parameters, stepSizes: stepSizes, task: tasks[index])
+        let all = parallelMap(tasks.count) { index in
+            learner.taskGradient(parameters: parameters, stepSizes: stepSizes, task: tasks[index])
         }
-        let all = slots.map { $0! }
         let scale = 1 / Float(tasks.count)
-        func mean(_ lists: [[Tensor]]) -> [Tensor] {
-            var total = lists[0]
-            for list in lists.dropFirst() { total = zip(total, list).map { $0 + $1 } }
-            return total.map { $0.scaled(by: scale) }
-        }
+        let mean = { (lists: [[Tensor]]) in meanInOrder(lists) }
         let accuracies = all.compactMap(\.queryAccuracy)
         return MetaBatchGradient(
             queryLoss: all.reduce(0) { $0 + $1.queryLoss } * scale,
@@ -44,4 +34,12 @@ extension MetaLearner {
             parameterGradient: mean(all.map(\.parameterGradient)),
             stepSizeGradient: stepSizes == nil ? nil : mean(all.map { $0.stepSizeGradient! }))
     }
+}
+
+/// The elementwise mean of lists of tensors, summed in list order (the same bits for any thread
+/// count that produced the lists).
+func meanInOrder(_ lists: [[Tensor]]) -> [Tensor] {
+    var total = lists[0]
+    for list in lists.dropFirst() { total = zip(total, list).map { $0 + $1 } }
+    return total.map { $0.scaled(by: 1 / Float(lists.count)) }
 }

@@ -38,24 +38,13 @@ extension BayesianTAML {
         precondition(!tasks.isEmpty, "BayesianTAML.metaBatchGradient: empty meta-batch")
         precondition(noise == nil || noise!.count == tasks.count,
                      "BayesianTAML.metaBatchGradient: \(noise?.count ?? 0) noise vectors for \(tasks.count) tasks")
-        let slots = UnsafeMutableBufferPointer<TAMLTaskGradient?>.allocate(capacity: tasks.count)
-        slots.initialize(repeating: nil)
-        defer { slots.deinitialize(); slots.deallocate() }
-        // Each task writes only its own slot.
-        nonisolated(unsafe) let results = slots
         let model = self
-        parallelFor(tasks.count) { index in
-            results[index] = model.taskGradient(parameters: parameters, stepSizes: stepSizes,
-                                                encoderParameters: encoderParameters, task: tasks[index],
-                                                noise: noise?[index])
+        let all = parallelMap(tasks.count) { index in
+            model.taskGradient(parameters: parameters, stepSizes: stepSizes, encoderParameters: encoderParameters,
+                               task: tasks[index], noise: noise?[index])
         }
-        let all = slots.map { $0! }
         let scale = 1 / Float(tasks.count)
-        func mean(_ lists: [[Tensor]]) -> [Tensor] {
-            var total = lists[0]
-            for list in lists.dropFirst() { total = zip(total, list).map { $0 + $1 } }
-            return total.map { $0.scaled(by: scale) }
-        }
+        let mean = { (lists: [[Tensor]]) in meanInOrder(lists) }
         func meanScalar(_ values: [Float]) -> Float { values.reduce(0, +) * scale }
         return TAMLBatchGradient(
             queryLoss: meanScalar(all.map(\.queryLoss)), klTerm: meanScalar(all.map(\.klTerm)),
