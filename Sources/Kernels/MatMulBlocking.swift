@@ -1,5 +1,6 @@
 // Cache-blocking constants of `matmul` and how a problem is cut into blocks and parallel tasks.
-// Every size here depends only on (m, n, k), never on the thread count: that keeps results bit-identical.
+// Every size here depends only on the shape (m, n, k, transposes), never on the thread count: that
+// keeps results bit-identical.
 
 /// Blocking constants, chosen for AMD EPYC (Zen 3: 32 KiB L1d and 512 KiB L2 per core, 32 MiB L3)
 /// and checked by measurement (see Sources/Kernels/README.md).

@@ -1,5 +1,5 @@
-// Copies blocks of op(A) and op(B) into the panels the micro-kernel reads. Every packing reads its
-// source sequentially; panels past the matrix edge are padded with zeros, so the kernel has no edge cases.
+// Copies blocks of op(A) and op(B) into the panels the micro-kernel reads, in whichever order reads the
+// source in the longest runs. Panels past the matrix edge are padded with zeros: the kernel has no edge cases.
 
 /// How a packed A panel (6 rows × depth) is laid out: whichever makes packing a contiguous copy.
 /// The micro-kernel reads element (r, p) of a panel at `r·rowStride + p·depthStride`.
@@ -20,7 +20,7 @@ struct APanelLayout {
 ///     not transposed (A[m×k]):   packed[panel·6·depth + r·depth + p] = A[row, depthStart + p]
 ///     transposed (A stored [k×m]): packed[panel·6·depth + p·6 + r] = A[depthStart + p, row]
 ///
-/// where row = rowStart + panel·6 + r. Both read the source sequentially (see `APanelLayout`).
+/// where row = rowStart + panel·6 + r. Not transposed, each panel row is one contiguous copy.
 /// - Complexity: O(roundUp(rows, 6)·depth) copies; `packed` needs that many floats.
 func packA(_ a: UnsafePointer<Float>, m: Int, k: Int, transposed: Bool,
            rowStart: Int, rows: Int, depthStart: Int, depth: Int, into packed: UnsafeMutablePointer<Float>) {
