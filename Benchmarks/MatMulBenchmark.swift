@@ -1,6 +1,7 @@
 // GEMM benchmarks: the square 1024³ product and the im2col GEMMs of a Conv4 backbone (forward and both
 // gradients). Each case is checked against `matmulReference` before it is timed.
 
+import Datasets
 import Kernels
 
 let gemm1024Benchmark = Benchmark(name: "gemm-1024", summary: "C = A·B with m = n = k = 1024") {
@@ -131,13 +132,6 @@ private func verifyRows(_ gemm: GemmCase, _ range: Range<Int>, a: UnsafeBufferPo
 
 /// `count` values uniform in [-1, 1) from a seeded SplitMix64 generator: same seed, same values.
 func seededUniform(_ count: Int, seed: UInt64) -> [Float] {
-    var state = seed
-    return (0..<count).map { _ in
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Float(z >> 40) / Float(1 << 23) - 1
-    }
+    var generator = SplitMix64(seed: seed)
+    return (0..<count).map { _ in Float(generator.next() >> 40) / Float(1 << 23) - 1 }
 }
