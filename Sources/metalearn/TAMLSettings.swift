@@ -17,6 +17,9 @@ struct TAMLSettings: Codable, Equatable {
     /// Iterations between the balancing printouts (0: never).
     var printBalancingEvery = 1000
 
+    /// Query examples per class with --any-shot unless --query says otherwise (l2b's --query default).
+    static let anyShotQueries = 15
+
     static let switches: Set<String> = ["alpha", "no-alpha", "omega", "no-omega", "gamma", "no-gamma", "z", "no-z",
                                         "deterministic", "any-shot"]
     static let options: Set<String> = ["max-shot", "print-balancing-every"]
@@ -66,7 +69,11 @@ struct TAMLSettings: Codable, Equatable {
             if flags.has("no-" + name) { settings[keyPath: value] = false }
         }
         if flags.has("deterministic") { settings.deterministic = true }
-        if flags.has("any-shot") { settings.anyShot = true; settings.maxShot = 50 }
+        if flags.has("any-shot") && !settings.anyShot {
+            settings.anyShot = true
+            settings.maxShot = 50
+            if !flags.has("query") { config.query = anyShotQueries }  // l2b --query 15, whatever the dataset's default
+        }
         if let value = try flags.integer("max-shot", in: 1...100_000) { settings.maxShot = value }
         if !flags.has("max-shot") && !settings.anyShot { settings.maxShot = config.shot }
         if let value = try flags.integer("print-balancing-every", in: 0...100_000_000) { settings.printBalancingEvery = value }
