@@ -22,17 +22,49 @@ extension FewShotTask {
     }
 }
 
-/// Training tasks from a dataset file: a seeded `EpisodeSampler` stream.
-struct EpisodeTaskSource: TaskSource {
-    let sampler: EpisodeSampler
+/// A training-task stream that a resumed run positions at its checkpoint's iteration.
+protocol ResumableTaskSource: TaskSource {
+    /// Continue after `iteration` completed meta-iterations (the random state is set by the trainer).
+    mutating func resume(afterIteration iteration: Int)
+}
+
+/// Which dataset each meta-batch came from, as the task source draws them (shared with the
+/// per-dataset log, which cannot see inside the training loop's copy of the source).
+final class DatasetUsage {
+    /// (iteration, dataset index) of the last meta-batch drawn.
+    private(set) var last: (iteration: Int, dataset: Int)?
+
+    func record(iteration: Int, dataset: Int) { last = (iteration, dataset) }
+}
+
+/// Training tasks from one or more dataset files, l2b's round robin (`main.py`): the meta-batch of
+/// iteration i (1-based, as numbered in the log) comes whole from dataset i mod D. With one
+/// dataset this is plain seeded sampling. The stream's position is `randomState` and the
+/// iteration, both stored in every checkpoint, so a resumed run draws the very same batches.
+struct RoundRobinTaskSource: TaskSource {
+    let sampler: RoundRobinSampler
     var randomState: UInt64
+    /// The iteration whose meta-batch is drawn next (1-based); set from the checkpoint on resume.
+    var nextIteration: Int
+    let usage: DatasetUsage
 
     mutating func nextMetaBatch(_ count: Int) -> [FewShotTask] {
         var generator = SplitMix64(state: randomState)
-        let episodes = sampler.sampleBatch(count, using: &generator)
+        let batch = sampler.metaBatch(iteration: nextIteration, size: count, using: &generator)
         randomState = generator.state
-        return episodes.map(FewShotTask.init)
+        usage.record(iteration: nextIteration, dataset: batch.datasetIndex)
+        nextIteration += 1
+        return batch.episodes.map(FewShotTask.init)
     }
+}
+
+extension RoundRobinTaskSource: ResumableTaskSource {
+    mutating func resume(afterIteration iteration: Int) { nextIteration = iteration + 1 }
+}
+
+extension SinusoidTaskSource: ResumableTaskSource {
+    /// The sinusoid stream's whole position is its random state.
+    mutating func resume(afterIteration iteration: Int) {}
 }
 
 /// Training tasks from MAML's sinusoid distribution: K support and Q query points per task.

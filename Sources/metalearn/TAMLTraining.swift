@@ -34,6 +34,9 @@ enum TAMLTraining {
             trainer = TAMLTrainer(learner: taml, state: checkpoint.state)
             try run.truncateLog(after: checkpoint.state.iteration)
         }
+        let usage = DatasetUsage()
+        let datasetLog = TrainCommand.datasetLog(config, setup: setup, run: run, usage: usage)
+        try datasetLog?.truncate(after: trainer.state.iteration)  // a new run starts an empty one
         let settings = config.taml!
         if !quiet {
             print("metalearn train: Bayesian TAML (\(settings.summary)) on \(config.dataset)")
@@ -43,28 +46,36 @@ enum TAMLTraining {
                 + "\(config.metaBatchSize)\(config.clip.map { ", clip ±\($0)" } ?? ""); \(Parallelism.threads) thread(s)")
             print(resume ? "  resuming at iteration \(trainer.state.iteration) of \(config.iterations)"
                 : "  \(config.iterations) iterations")
+            if let datasets = config.datasets { print(TrainCommand.roundRobinLine(datasets)) }
         }
         let schedule = TrainingSchedule(iterations: config.iterations, metaBatchSize: config.metaBatchSize,
                                         logInterval: config.logInterval, validationInterval: config.validationInterval,
                                         checkpointInterval: config.checkpointInterval)
-        var loop = TrainingLoop(trainer: trainer, source: EpisodeTaskSource(sampler: setup.train, randomState: seeds.taskStream),
-                                schedule: schedule, runDirectory: run, metadata: checkpointMetadata(config))
-        if let episodes = setup.validation, let file = setup.validationFile {
-            try episodes.save(to: run.file("validation-episodes.json"))
+        var source = try setup.taskSource(randomState: seeds.taskStream, usage: usage)
+        source.resume(afterIteration: trainer.state.iteration)
+        var loop = TrainingLoop(trainer: trainer, source: source, schedule: schedule, runDirectory: run,
+                                metadata: checkpointMetadata(config))
+        if !setup.validation.isEmpty {
+            try setup.saveValidationEpisodes(in: run)
+            let sets = setup.validation
             loop.validate = { taml, state in
-                taml.evaluate(parameters: state.parameters, stepSizes: state.stepSizes,
-                              encoderParameters: state.encoderParameters, taskCount: episodes.count,
-                              steps: config.testInnerSteps, samples: 0, seed: 0) { episodes.task($0, from: file) }
+                DatasetLog.validate(sets, log: datasetLog) { set in
+                    taml.evaluate(parameters: state.parameters, stepSizes: state.stepSizes,
+                                  encoderParameters: state.encoderParameters, taskCount: set.episodes.count,
+                                  steps: config.testInnerSteps, samples: 0, seed: 0) { set.episodes.task($0, from: set.file) }
+                }
             }
+            // l2b prints the balancing variables of the first dataset's validation tasks.
+            let first = sets[0]
             if settings.printBalancingEvery > 0 && taml.options.usesEncoder {
                 loop.inspection = (settings.printBalancingEvery, { taml, state in
-                    try printBalancing(taml, state: state, tasks: (0..<min(10, episodes.count)).map { episodes.task($0, from: file) },
+                    try printBalancing(taml, state: state,
+                                       tasks: (0..<min(10, first.episodes.count)).map { first.episodes.task($0, from: first.file) },
                                        run: run, quiet: quiet)
                 })
             }
         } else if !quiet {
-            print("note: no validation split next to \(config.dataset) (looked for *val*.mlds): no validation and no "
-                + "balancing printouts.")
+            print(TrainCommand.noValidationNote(setup) + " no validation and no balancing printouts.")
         }
         let reporter = ProgressReporter(total: config.iterations, firstIteration: loop.trainer.state.iteration,
                                         regression: false, quiet: quiet)
@@ -72,6 +83,7 @@ enum TAMLTraining {
         do {
             try loop.run { event in
                 reporter.handle(event)
+                datasetLog?.handle(event, reporter: reporter)
                 if case .checkpoint = event { try? Figures.writeLearningCurves(run, regression: false) }
             }
         } catch let error as TrainingError {
@@ -80,13 +92,15 @@ enum TAMLTraining {
                 + "\(run.checkpointURL.path) (if one was written).")
         }
         reporter.finish()
+        if let error = datasetLog?.writeError { throw error }
         try Figures.writeLearningCurves(run, regression: false)
         let log = run.readLog(), validation = log.filter { $0.event == "validation" }
         let lastTrain = log.last { $0.event == "train" }
         try run.writeJSON(TrainResults(
             method: config.method.rawValue, batchNorm: kebabCase(config.batchNorm.rawValue),
             lossReduction: "class-balanced", model: config.modelDescription, dataset: config.dataset,
-            iterations: loop.trainer.state.iteration, secondsThisSession: Date().timeIntervalSince(start),
+            datasets: config.datasets?.map(\.train), iterations: loop.trainer.state.iteration,
+            secondsThisSession: Date().timeIntervalSince(start),
             finalTrainLoss: lastTrain?.loss, finalTrainAccuracy: lastTrain?.accuracy, lastValidation: validation.last,
             bestValidation: validation.max { $0.validationScore < $1.validationScore },
             checkpoint: run.checkpointURL.path,

@@ -25,34 +25,64 @@ struct RunSeeds {
 /// estimate the same expected error with less noise).
 let sinusoidEvaluationQueries = 100
 
-/// Image-dataset pieces of a run.
+/// Validation episodes of one dataset, fixed by the run's validation seed.
+struct ValidationSet {
+    let episodes: FixedEpisodes
+    let file: DatasetFile
+}
+
+/// Image-dataset pieces of a run: one dataset, or several for l2b's multi-dataset training.
 struct ImageSetup {
-    let train: EpisodeSampler
-    /// Validation episodes (nil when the dataset has no validation split).
-    let validation: FixedEpisodes?
-    let validationFile: DatasetFile?
+    /// One training sampler per dataset, in --dataset order.
+    let trainSamplers: [EpisodeSampler]
+    /// Validation episodes per dataset, in the same order; empty when a dataset has no validation split.
+    let validation: [ValidationSet]
+    /// Datasets without a validation split (validation is then off).
+    let missingValidation: [String]
     let model: ConvNet4
 
     init(_ config: TrainConfig, validationSeed: UInt64) throws {
-        guard let splits = config.splits, let way = config.way else { preconditionFailure("ImageSetup: not an image run") }
+        guard let way = config.way, !config.imageDatasets.isEmpty else { preconditionFailure("ImageSetup: not an image run") }
         let episodeConfig = Self.episodeConfig(config, shot: config.shot, query: config.query)
-        let trainFile = try DatasetChoice.open(splits.train)
-        train = try DatasetChoice.sampler(trainFile, episodeConfig, split: "training")
-        if let path = splits.validation {
-            let file = try DatasetChoice.open(path)
-            validation = FixedEpisodes(count: config.validationEpisodes,
-                                       sampler: try DatasetChoice.sampler(file, episodeConfig, split: "validation"),
-                                       seed: validationSeed)
-            validationFile = file
-        } else {
-            validation = nil
-            validationFile = nil
+        var samplers: [EpisodeSampler] = [], validation: [ValidationSet] = [], missing: [String] = []
+        var trainFile: DatasetFile?
+        for splits in config.imageDatasets {
+            let file = try DatasetChoice.open(splits.train)
+            trainFile = trainFile ?? file
+            samplers.append(try DatasetChoice.sampler(file, episodeConfig, split: "training"))
+            guard let path = splits.validation else { missing.append(splits.train); continue }
+            let validationFile = try DatasetChoice.open(path)
+            // Every dataset's episodes come from the same validation seed.
+            validation.append(ValidationSet(
+                episodes: FixedEpisodes(count: config.validationEpisodes,
+                                        sampler: try DatasetChoice.sampler(validationFile, episodeConfig, split: "validation"),
+                                        seed: validationSeed),
+                file: validationFile))
         }
-        model = Self.model(config, imageSize: trainFile.height, channels: trainFile.channels, way: way)
+        trainSamplers = samplers
+        self.validation = missing.isEmpty ? validation : []
+        missingValidation = missing
+        let first = trainFile!
+        model = Self.model(config, imageSize: first.height, channels: first.channels, way: way)
         guard model.spatialSize(afterBlock: 4) >= 1 else {
-            throw UsageError("\(trainFile.height)×\(trainFile.width) images are too small for --model "
+            throw UsageError("\(first.height)×\(first.width) images are too small for --model "
                 + "\(kebabCase(config.model.rawValue)): four blocks shrink them to nothing. Use --model conv4-stride2, or "
                 + "convert the images at a larger --size (at least 16 for conv4-max-pool).")
+        }
+    }
+
+    /// The training-task stream: l2b's round robin over the datasets (one dataset: plain sampling).
+    func taskSource(randomState: UInt64, usage: DatasetUsage) throws -> RoundRobinTaskSource {
+        RoundRobinTaskSource(sampler: try RoundRobinSampler(samplers: trainSamplers), randomState: randomState,
+                             nextIteration: 1, usage: usage)
+    }
+
+    /// Saves the validation episodes: validation-episodes.json (one dataset) or
+    /// validation-episodes-<k>.json for dataset k of several.
+    func saveValidationEpisodes(in run: RunDirectory) throws {
+        for (index, set) in validation.enumerated() {
+            try set.episodes.save(to: run.file(validation.count == 1 ? "validation-episodes.json"
+                                                   : "validation-episodes-\(index).json"))
         }
     }
 

@@ -32,7 +32,12 @@ enum TestCommand {
           --shot K                  support examples per class (sinusoid: points)               the run's
           --query Q                 query examples per class                    the run's (sinusoid: 100 points)
           --json                    end with one JSON line: "accuracy" or "mse", "ci95", "episodes", "method",
-                                    "batchNorm", "perStep", ... (accuracy as a fraction in [0, 1])
+                                    "batchNorm", "perStep", "shot" (or "anyShot": true and "maxShot"), ...
+                                    (accuracy as a fraction in [0, 1])
+        A run trained on several datasets (--dataset a,b,c) is tested on each one's --split sibling in turn
+        (--test-set FILE evaluates one file instead, e.g. an out-of-distribution set); its JSON line is
+        {"datasets": [one object as above per dataset, in training order], "meanAccuracy", "ci95", "steps",
+         "split", "method", "checkpoint", "iteration"}.
           --mc-samples S            Bayesian TAML: S samples, averaged softmax (0: posterior means)  10
           --threads N               all cores (results do not depend on it)
           -h, --help                this text
@@ -63,40 +68,53 @@ enum TestCommand {
                                 dataset: "sinusoid", split: "fixed tasks", shot: shot, query: query, seed: seed,
                                 episodesFile: nil, result: result)
         case .omniglot, .images:
+            if config.datasets != nil && !flags.has("test-set") {
+                try testEachDataset(flags, config: config, run: run, checkpoint: checkpoint, checkpointURL: checkpointURL,
+                                    steps: steps, count: count, seed: seed)
+                return
+            }
             let (file, split) = try evaluationFile(flags, config)
-            try checkImageShape(file, config: config)
-            let episodes = try fixedEpisodes(flags, config: config, file: file, split: split, run: run, count: count, seed: seed)
-            let network = ImageSetup.model(config, imageSize: file.height, channels: file.channels, way: config.way ?? 2)
-            let result: EvaluationResult
-            if config.method == .taml {
-                result = try TAMLTraining.evaluate(config, network: network, checkpoint: checkpoint, path: checkpointURL.path,
-                                                   episodes: episodes.episodes, file: file, steps: steps, seed: seed,
-                                                   samples: try flags.integer("mc-samples", in: 0...10_000) ?? 10)
-            } else {
-                let learner = config.learner(network)
-                try checkCompatible(checkpoint, with: config, fresh: freshParameters(learner), path: checkpointURL.path)
-                result = learner.evaluate(parameters: checkpoint.state.parameters, stepSizes: checkpoint.state.stepSizes,
-                                          taskCount: episodes.episodes.count, steps: steps) {
-                    episodes.episodes.task($0, from: file)
-                }
-            }
-            let shot: Int
-            switch episodes.episodes.config.shots {
-            case .fixed(let value): shot = value
-            case .anyShot(let maxShot): shot = maxShot
-            }
-            report = TestReport(config: config, checkpoint: checkpointURL.path, iteration: checkpoint.state.iteration,
-                                dataset: file.path, split: split, shot: shot, query: episodes.episodes.config.queriesPerClass,
-                                seed: episodes.episodes.seed, episodesFile: episodes.path, result: result)
+            report = try testImages(flags, config: config, run: run, checkpoint: checkpoint, checkpointURL: checkpointURL,
+                                    file: file, split: split, label: nil, steps: steps, count: count, seed: seed)
         }
         print("metalearn test: \(report.method), batch norm \(report.batchNorm), \(checkpointURL.path) "
             + "(iteration \(report.iteration))")
-        let shape = report.way.map { "\($0)-way \(report.shot)-shot, \(report.query) queries per class" }
-            ?? "\(report.shot)-shot, \(report.query) query points"
-        print("  \(shape), \(report.episodes) fixed episodes of \(report.dataset) (\(report.split))")
+        print("  \(report.shape), \(report.episodes) fixed episodes of \(report.dataset) (\(report.split))")
         print(report.table)
         try run.write(Data((report.jsonLine + "\n").utf8), to: "test-results.json")
         if flags.has("json") { print(report.jsonLine) }
+    }
+
+    /// Evaluates the checkpoint on fixed episodes of one image dataset file.
+    static func testImages(_ flags: ArgumentList, config: TrainConfig, run: RunDirectory, checkpoint: Checkpoint,
+                           checkpointURL: URL, file: DatasetFile, split: String, label: String?, steps: Int, count: Int,
+                           seed: UInt64) throws -> TestReport {
+        try checkImageShape(file, config: config)
+        let episodes = try fixedEpisodes(flags, config: config, file: file, split: split, label: label, run: run,
+                                         count: count, seed: seed)
+        let network = ImageSetup.model(config, imageSize: file.height, channels: file.channels, way: config.way ?? 2)
+        let result: EvaluationResult
+        if config.method == .taml {
+            result = try TAMLTraining.evaluate(config, network: network, checkpoint: checkpoint, path: checkpointURL.path,
+                                               episodes: episodes.episodes, file: file, steps: steps, seed: seed,
+                                               samples: try flags.integer("mc-samples", in: 0...10_000) ?? 10)
+        } else {
+            let learner = config.learner(network)
+            try checkCompatible(checkpoint, with: config, fresh: freshParameters(learner), path: checkpointURL.path)
+            result = learner.evaluate(parameters: checkpoint.state.parameters, stepSizes: checkpoint.state.stepSizes,
+                                      taskCount: episodes.episodes.count, steps: steps) {
+                episodes.episodes.task($0, from: file)
+            }
+        }
+        let shot: Int?, maxShot: Int?
+        switch episodes.episodes.config.shots {
+        case .fixed(let value): (shot, maxShot) = (value, nil)
+        case .anyShot(let value): (shot, maxShot) = (nil, value)
+        }
+        return TestReport(config: config, checkpoint: checkpointURL.path, iteration: checkpoint.state.iteration,
+                          dataset: file.path, split: split, shot: shot, maxShot: maxShot,
+                          query: episodes.episodes.config.queriesPerClass, seed: episodes.episodes.seed,
+                          episodesFile: episodes.path, result: result)
     }
 
     static func freshParameters<Model: FewShotModel>(_ learner: MetaLearner<Model>) -> Parameters {

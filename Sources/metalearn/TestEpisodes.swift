@@ -7,8 +7,11 @@ import MetaLearning
 
 extension TestCommand {
     /// The episodes to evaluate on and the file they are saved in.
+    /// - Parameter label: names the saved file (default: the split), e.g. "test-aircraft" for one
+    ///   dataset of a multi-dataset run.
     static func fixedEpisodes(_ flags: ArgumentList, config: TrainConfig, file: DatasetFile, split: String,
-                              run: RunDirectory, count: Int, seed: UInt64) throws -> (episodes: FixedEpisodes, path: String) {
+                              label: String? = nil, run: RunDirectory, count: Int,
+                              seed: UInt64) throws -> (episodes: FixedEpisodes, path: String) {
         if let path = flags.string("episodes-file") {
             let episodes = try FixedEpisodes(contentsOf: URL(fileURLWithPath: path))
             try check(episodes, config: config, path: path)
@@ -23,7 +26,9 @@ extension TestCommand {
         let shot = try flags.integer("shot", in: 1...100_000) ?? config.shot
         let query = try flags.integer("query", in: 1...100_000) ?? config.query
         let episodeConfig = ImageSetup.episodeConfig(config, shot: shot, query: query)
-        let name = "\(split.replacingOccurrences(of: " ", with: "-"))-\(config.way ?? 0)w\(shot)s\(query)q-seed\(seed)-n\(count).json"
+        let shots = config.taml.map { $0.anyShot ? "1-\($0.maxShot)" : "\(shot)" } ?? "\(shot)"
+        let name = "\((label ?? split).replacingOccurrences(of: " ", with: "-"))-\(config.way ?? 0)w\(shots)s\(query)q"
+            + "-seed\(seed)-n\(count).json"
         let directory = run.file("test-episodes")
         let url = directory.appendingPathComponent(name)
         if FileManager.default.fileExists(atPath: url.path) {

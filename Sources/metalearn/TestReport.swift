@@ -27,7 +27,11 @@ struct TestReport: Codable {
     var dataset: String
     var split: String
     var way: Int?
-    var shot: Int
+    /// Support examples per class (sinusoid: points); nil for any-shot episodes.
+    var shot: Int?
+    /// Any-shot episodes (l2b): 1…maxShot shots per class, class or task imbalance.
+    var anyShot: Bool
+    var maxShot: Int?
     var query: Int
     var episodes: Int
     var seed: UInt64?
@@ -40,11 +44,14 @@ struct TestReport: Codable {
     var ci95: Double
     var perStep: [StepScore]
 
-    init(config: TrainConfig, checkpoint: String, iteration: Int, dataset: String, split: String, shot: Int, query: Int,
-         seed: UInt64?, episodesFile: String?, result: EvaluationResult) {
+    /// - Parameters:
+    ///   - shot: the fixed shot, or nil with `maxShot` for any-shot episodes.
+    init(config: TrainConfig, checkpoint: String, iteration: Int, dataset: String, split: String, shot: Int?,
+         maxShot: Int? = nil, query: Int, seed: UInt64?, episodesFile: String?, result: EvaluationResult) {
         method = config.method.rawValue
         batchNorm = kebabCase(config.batchNorm.rawValue)
-        lossReduction = kebabCase(config.lossReduction.rawValue)
+        // Bayesian TAML's inner loss is l2b's class-balanced one whatever --loss-reduction says.
+        lossReduction = config.method == .taml ? "class-balanced" : kebabCase(config.lossReduction.rawValue)
         model = config.modelDescription
         self.checkpoint = checkpoint
         self.iteration = iteration
@@ -52,6 +59,8 @@ struct TestReport: Codable {
         self.split = split
         way = config.way
         self.shot = shot
+        anyShot = maxShot != nil
+        self.maxShot = maxShot
         self.query = query
         episodes = result.episodes
         self.seed = seed
@@ -69,6 +78,12 @@ struct TestReport: Codable {
         accuracy = final.accuracy
         mse = final.mse
         ci95 = final.ci95
+    }
+
+    /// e.g. "5-way 1-shot, 15 queries per class" or "10-way 1…50 shots (any-shot), 15 queries per class".
+    var shape: String {
+        let shots = maxShot.map { "1…\($0) shots (any-shot)" } ?? "\(shot ?? 0)-shot"
+        return way.map { "\($0)-way \(shots), \(query) queries per class" } ?? "\(shots), \(query) query points"
     }
 
     /// The human-readable table.

@@ -19,6 +19,8 @@ struct TrainResults: Codable {
     var lossReduction: String
     var model: String
     var dataset: String
+    /// Multi-dataset runs: the training files in round-robin order (the validation score is their mean).
+    var datasets: [String]?
     var iterations: Int
     var secondsThisSession: Double
     var finalTrainLoss: Double?
@@ -30,6 +32,14 @@ struct TrainResults: Codable {
 }
 
 enum TrainCommand {
+    /// "  round robin over 3 datasets: iteration i draws its meta-batch from dataset i mod 3 (1: b, 2: c, 3: a, ...)".
+    static func roundRobinLine(_ datasets: [DatasetSplits]) -> String {
+        let names = datasets.map { DatasetChoice.shortName($0.train) }
+        let order = (1...names.count).map { "\($0): \(names[$0 % names.count])" }.joined(separator: ", ")
+        return "  round robin over \(names.count) datasets (l2b): iteration i draws its whole meta-batch from dataset "
+            + "i mod \(names.count) (\(order), ...); validation: mean over the datasets"
+    }
+
     static func run(_ arguments: [String]) throws {
         let flags = try ArgumentList(arguments, command: "train", options: TrainFlags.options, switches: TrainFlags.switches)
         if flags.has("help") { print(TrainFlags.usage); return }
@@ -46,19 +56,26 @@ enum TrainCommand {
             try TAMLTraining.train(config, seeds: seeds, run: run, resume: resume, quiet: quiet)
         case .omniglot, .images:
             let setup = try ImageSetup(config, validationSeed: seeds.validation)
+            let usage = DatasetUsage()
+            let log = datasetLog(config, setup: setup, run: run, usage: usage)
             var validate: ((MetaLearner<ConvNet4>, TrainingState) -> EvaluationResult)? = nil
-            if let episodes = setup.validation, let file = setup.validationFile {
-                try episodes.save(to: run.file("validation-episodes.json"))
+            if !setup.validation.isEmpty {
+                try setup.saveValidationEpisodes(in: run)
+                let sets = setup.validation
                 validate = { learner, state in
-                    learner.evaluate(parameters: state.parameters, stepSizes: state.stepSizes, taskCount: episodes.count,
-                                     steps: config.testInnerSteps) { episodes.task($0, from: file) }
+                    DatasetLog.validate(sets, log: log) { set in
+                        learner.evaluate(parameters: state.parameters, stepSizes: state.stepSizes,
+                                         taskCount: set.episodes.count, steps: config.testInnerSteps) {
+                            set.episodes.task($0, from: set.file)
+                        }
+                    }
                 }
             } else if !quiet {
-                print("note: no validation split next to \(config.dataset) (looked for *val*.mlds): training without validation.")
+                print(noValidationNote(setup) + " training without validation.")
             }
-            let source = EpisodeTaskSource(sampler: setup.train, randomState: seeds.taskStream)
+            let source = try setup.taskSource(randomState: seeds.taskStream, usage: usage)
             _ = try train(config, learner: config.learner(setup.model), source: source, seeds: seeds, run: run,
-                          resume: resume, quiet: quiet, validate: validate)
+                          resume: resume, quiet: quiet, validate: validate, datasetLog: log)
         }
         if !quiet { print("run directory: \(run.url.path)") }
     }
@@ -96,11 +113,27 @@ enum TrainCommand {
         try run.writeJSON(config, to: "config.json")
     }
 
+    /// The per-dataset log of a multi-dataset run (nil for one dataset).
+    static func datasetLog(_ config: TrainConfig, setup: ImageSetup, run: RunDirectory, usage: DatasetUsage) -> DatasetLog? {
+        guard let datasets = config.datasets else { return nil }
+        return DatasetLog(run: run, trainFiles: datasets.map(\.train), validationFiles: setup.validation.map(\.file.path),
+                          usage: usage)
+    }
+
+    /// Why a run has no validation, e.g. "note: no validation split next to a-train.mlds (looked for *val*.mlds):".
+    static func noValidationNote(_ setup: ImageSetup) -> String {
+        let files = setup.missingValidation.joined(separator: ", ")
+        return "note: no validation split next to \(files) (looked for *val*.mlds)"
+            + (setup.trainSamplers.count > 1 ? "; the mean over the datasets needs every one:" : ":")
+    }
+
     /// Trains `learner` (from scratch or from the run's checkpoint) and writes results.json and plots.
-    static func train<Model: FewShotModel, Source: TaskSource>(
+    static func train<Model: FewShotModel, Source: ResumableTaskSource>(
         _ config: TrainConfig, learner: MetaLearner<Model>, source: Source, seeds: RunSeeds, run: RunDirectory,
-        resume: Bool, quiet: Bool, validate: ((MetaLearner<Model>, TrainingState) -> EvaluationResult)?
+        resume: Bool, quiet: Bool, validate: ((MetaLearner<Model>, TrainingState) -> EvaluationResult)?,
+        datasetLog: DatasetLog? = nil
     ) throws -> TrainingState {
+        var source = source
         var generator = seeds.initialization
         let fresh = learner.model.initialParameters(using: &generator)
         var trainer = MetaTrainer(learner: learner, parameters: fresh, metaLearningRate: config.metaLearningRate,
@@ -112,6 +145,8 @@ enum TrainCommand {
             try run.truncateLog(after: checkpoint.state.iteration)
         }
         let first = trainer.state.iteration
+        try datasetLog?.truncate(after: first)  // a new run starts an empty one
+        source.resume(afterIteration: first)
         if !quiet {
             let shape = config.way.map { "\($0)-way \(config.shot)-shot, \(config.query) queries per class" }
                 ?? "\(config.shot)-shot, \(config.query) query points"
@@ -120,6 +155,7 @@ enum TrainCommand {
                 + "loss \(kebabCase(config.lossReduction.rawValue)); Adam β \(config.metaLearningRate), meta-batch "
                 + "\(config.metaBatchSize)\(config.clip.map { ", clip ±\($0)" } ?? ""); \(Parallelism.threads) thread(s)")
             print(resume ? "  resuming at iteration \(first) of \(config.iterations)" : "  \(config.iterations) iterations")
+            if let datasets = config.datasets { print(roundRobinLine(datasets)) }
         }
         let schedule = TrainingSchedule(iterations: config.iterations, metaBatchSize: config.metaBatchSize,
                                         logInterval: config.logInterval, validationInterval: config.validationInterval,
@@ -132,6 +168,7 @@ enum TrainCommand {
         do {
             try loop.run { event in
                 reporter.handle(event)
+                datasetLog?.handle(event, reporter: reporter)
                 if case .checkpoint = event { try? Figures.writeLearningCurves(run, regression: config.profile == .sinusoid) }
             }
         } catch let error as TrainingError {
@@ -142,13 +179,14 @@ enum TrainCommand {
             throw TrainingFailure(description: "training stopped: \(error.description) \(saved)")
         }
         reporter.finish()
+        if let error = datasetLog?.writeError { throw error }
         try Figures.writeLearningCurves(run, regression: config.profile == .sinusoid)
         let log = run.readLog(), validation = log.filter { $0.event == "validation" }
         let lastTrain = log.last { $0.event == "train" }
         try run.writeJSON(TrainResults(
             method: config.method.rawValue, batchNorm: kebabCase(config.batchNorm.rawValue),
             lossReduction: kebabCase(config.lossReduction.rawValue), model: config.modelDescription,
-            dataset: config.dataset, iterations: loop.trainer.state.iteration,
+            dataset: config.dataset, datasets: config.datasets?.map(\.train), iterations: loop.trainer.state.iteration,
             secondsThisSession: Date().timeIntervalSince(start), finalTrainLoss: lastTrain?.loss,
             finalTrainAccuracy: lastTrain?.accuracy, lastValidation: validation.last,
             bestValidation: validation.max { $0.validationScore < $1.validationScore },

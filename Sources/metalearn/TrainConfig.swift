@@ -16,10 +16,13 @@ enum ModelKind: String, Codable, CaseIterable {
 
 struct TrainConfig: Codable, Equatable {
     var method: MetaMethod
-    /// "sinusoid" or the training file.
+    /// "sinusoid", the training file, or the training files joined by commas (multi-dataset).
     var dataset: String
     var profile: DatasetProfile
+    /// The files of the (first) image dataset.
     var splits: DatasetSplits?
+    /// Multi-dataset training (l2b): every dataset in --dataset order, at least two; nil otherwise.
+    var datasets: [DatasetSplits]? = nil
     /// N (nil for sinusoids).
     var way: Int?
     var shot: Int
@@ -90,10 +93,14 @@ struct TrainConfig: Codable, Equatable {
         if !flags.has("run-dir") { runDirectory = "runs/" + runName }
     }
 
-    /// e.g. "omniglot-maml-maml-5w1s-seed1" or "sinusoid-maml-10shot-seed1".
+    /// The image datasets trained on: one, or the multi-dataset list.
+    var imageDatasets: [DatasetSplits] { datasets ?? splits.map { [$0] } ?? [] }
+
+    /// e.g. "omniglot-maml-maml-5w1s-seed1", "sinusoid-maml-10shot-seed1" or, for several datasets,
+    /// "aircraft+quickdraw+vgg_flower-taml-10w1s-seed1".
     var runName: String {
         let data = profile == .sinusoid ? "sinusoid"
-            : URL(fileURLWithPath: dataset).deletingPathExtension().lastPathComponent.replacingOccurrences(of: "-train", with: "")
+            : imageDatasets.map { DatasetChoice.shortName($0.train) }.joined(separator: "+")
         let shape = way.map { "\($0)w\(shot)s" } ?? "\(shot)shot"
         return "\(data)-\(method.rawValue)-\(shape)-seed\(seed)"
     }

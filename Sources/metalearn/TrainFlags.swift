@@ -28,9 +28,12 @@ enum TrainFlags {
                                                        | taml: Bayesian TAML (images only; see below)
           --dataset sinusoid|<file.mlds>|<dir>         sinusoid; a *train*.mlds file (its *val* and *test* siblings
                                                        are found next to it) or a directory holding one
+          --dataset a-train.mlds,b-train.mlds,...      multi-dataset (l2b): iteration i takes its whole meta-batch
+                                                       from dataset i mod D (in this order); same image size and
+                                                       channels; validation = mean over the datasets' *val* files
           --way N                                      - | 5 | 5
           --shot K                                     10 | 1 | 1
-          --query Q            per class (sinusoid: points)  = shot | = shot | 15
+          --query Q            per class (sinusoid: points)  = shot | = shot | 15 (15 with --any-shot)
           --model conv4-stride2|conv4-max-pool         mlp | conv4-stride2 | conv4-max-pool
           --filters F                                  - | 64 | 32
           --rotations on|off   k·90° class rotations   - | on | off
@@ -63,6 +66,7 @@ enum TrainFlags {
         examples:
           metalearn train --dataset sinusoid --iterations 20000
           metalearn train --dataset data/omniglot-maml-train.mlds --way 5 --shot 1 --method fomaml
+          metalearn train --dataset data/a-train.mlds,data/b-train.mlds --method taml --any-shot --way 10
           metalearn train --run-dir runs/omniglot-maml-maml-5w1s-seed1 --resume --iterations 80000
         """
 
@@ -83,9 +87,9 @@ enum TrainFlags {
             var changed = zip(saved.fixedSettings, config.fixedSettings).filter { $0.value != $1.value }
                 .map { "--\($1.flag) \($1.value) (saved: \($0.value))" }
             if let dataset = flags.string("dataset") {
-                let (_, splits) = try DatasetChoice.resolve(dataset)
-                let path = splits?.train ?? "sinusoid"
-                if path != saved.dataset { changed.append("--dataset \(path) (saved: \(saved.dataset))") }
+                let (_, list) = try DatasetChoice.resolveList(dataset)
+                let paths = list.isEmpty ? "sinusoid" : list.map(\.train).joined(separator: ",")
+                if paths != saved.dataset { changed.append("--dataset \(paths) (saved: \(saved.dataset))") }
             }
             guard changed.isEmpty else {
                 throw UsageError("--resume continues the saved run, but \(changed.joined(separator: ", ")) differ from "
@@ -93,23 +97,25 @@ enum TrainFlags {
             }
             return (config, true)
         }
-        let (profile, splits) = try DatasetChoice.resolve(flags.string("dataset") ?? "sinusoid")
+        let config = try newConfig(flags)
+        return (config, false)
+    }
+
+    /// The configuration of a new run: the dataset's defaults, then the flags.
+    static func newConfig(_ flags: ArgumentList) throws -> TrainConfig {
+        let (profile, list) = try DatasetChoice.resolveList(flags.string("dataset") ?? "sinusoid")
         var config = TrainConfig.defaults(profile: profile, way: try flags.integer("way", in: 2...10_000) ?? 5)
-        config.dataset = splits?.train ?? "sinusoid"
-        config.splits = splits
+        config.dataset = list.isEmpty ? "sinusoid" : list.map(\.train).joined(separator: ",")
+        config.splits = list.first
+        config.datasets = list.count > 1 ? list : nil
         try apply(flags, to: &config)
         config.completeDerivedDefaults(given: flags)
-        return (config, false)
+        return config
     }
 
     /// The run directory the flags would create (to find a run to resume without --run-dir).
     static func defaultRunDirectory(_ flags: ArgumentList) throws -> String {
-        let (profile, splits) = try DatasetChoice.resolve(flags.string("dataset") ?? "sinusoid")
-        var config = TrainConfig.defaults(profile: profile, way: try flags.integer("way", in: 2...10_000) ?? 5)
-        config.dataset = splits?.train ?? "sinusoid"
-        try apply(flags, to: &config)
-        config.completeDerivedDefaults(given: flags)
-        return config.runDirectory
+        try newConfig(flags).runDirectory
     }
 
     /// Overrides `config` with every flag given.
