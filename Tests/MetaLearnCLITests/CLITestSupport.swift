@@ -11,21 +11,26 @@ func makeFolder() -> URL {
     return url
 }
 
-/// tiny-{train,val,test}.mlds in `folder`: 8×8 grey images, `classes` classes of `instances` images
-/// each; every class has its own brightness pattern, so the classes can be told apart.
-func writeTinyDataset(in folder: URL, classes: Int = 6, instances: Int = 6) throws -> URL {
+/// <name>-{train,val,test}.mlds in `folder`: size×size grey images, `classes` classes of `instances`
+/// images each; every class has its own brightness pattern, so the classes can be told apart. Pixel
+/// values stay in `brightness` (datasets in disjoint ranges can be told apart too).
+func writeTinyDataset(in folder: URL, classes: Int = 6, instances: Int = 6, name: String = "tiny", size: Int = 8,
+                      brightness: ClosedRange<Int> = 0...255) throws -> URL {
     for (split, offset) in [("train", 0), ("val", 50), ("test", 100)] {
-        var writer = DatasetWriter(height: 8, width: 8, channels: 1, description: "tiny synthetic \(split)")
+        var writer = DatasetWriter(height: size, width: size, channels: 1, description: "\(name) synthetic \(split)")
         for c in 0..<classes {
             var pixels = [UInt8]()
             for i in 0..<instances {
-                for p in 0..<64 { pixels.append(UInt8((37 * (c + offset) + 11 * i + (p % 8) * (c + 1) * 9) % 256)) }
+                for p in 0..<(size * size) {
+                    let pattern = 37 * (c + offset) + 11 * i + (p % size) * (c + 1) * 9
+                    pixels.append(UInt8(brightness.lowerBound + pattern % brightness.count))
+                }
             }
             try writer.addClass(name: "class\(c)", pixels: pixels)
         }
-        try writer.write(to: folder.appendingPathComponent("tiny-\(split).mlds"))
+        try writer.write(to: folder.appendingPathComponent("\(name)-\(split).mlds"))
     }
-    return folder.appendingPathComponent("tiny-train.mlds")
+    return folder.appendingPathComponent("\(name)-train.mlds")
 }
 
 /// Runs `metalearn <arguments>` in this process and returns its exit status.
