@@ -74,8 +74,12 @@ enum TestCommand {
                 return
             }
             let (file, split) = try evaluationFile(flags, config)
+            // Episodes of each --test-set file are saved under its own name (e.g. several OOD sets of one run).
+            let label = flags.string("test-set").map {
+                "given-file-" + URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent
+            }
             report = try testImages(flags, config: config, run: run, checkpoint: checkpoint, checkpointURL: checkpointURL,
-                                    file: file, split: split, label: nil, steps: steps, count: count, seed: seed)
+                                    file: file, split: split, label: label, steps: steps, count: count, seed: seed)
         }
         print("metalearn test: \(report.method), batch norm \(report.batchNorm), \(checkpointURL.path) "
             + "(iteration \(report.iteration))")

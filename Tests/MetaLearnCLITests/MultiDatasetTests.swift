@@ -161,6 +161,7 @@ struct MultiDatasetTests {
         let oodLine = try #require(single.output.split(separator: "\n").last)
         let oodObject = try #require(try JSONSerialization.jsonObject(with: Data(oodLine.utf8)) as? [String: Any])
         #expect(oodObject["dataset"] as? String == ood && oodObject["datasets"] == nil && oodObject["anyShot"] as? Bool == true)
+        #expect(FileManager.default.fileExists(atPath: run + "/test-episodes/given-file-ood-test-3w1-3s2q-seed1-n3.json"))
         #expect(cli(["test", "--run-dir", run, "--episodes-file", run + "/test-episodes/" + saved[0]]) == 2)
     }
 
