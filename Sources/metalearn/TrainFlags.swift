@@ -30,10 +30,11 @@ enum TrainFlags {
                                                        are found next to it) or a directory holding one
           --dataset a-train.mlds,b-train.mlds,...      multi-dataset (l2b): iteration i takes its whole meta-batch
                                                        from dataset i mod D (in this order); same image size and
-                                                       channels; validation = mean over the datasets' *val* files
+                                                       channels; validation = mean over the datasets' *val* files;
+                                                       datasets.jsonl holds each dataset's own metrics
           --way N                                      - | 5 | 5
           --shot K                                     10 | 1 | 1
-          --query Q            per class (sinusoid: points)  = shot | = shot | 15 (15 with --any-shot)
+          --query Q            per class (sinusoid: points)  = shot | = shot | 15; always 15 with --any-shot
           --model conv4-stride2|conv4-max-pool         mlp | conv4-stride2 | conv4-max-pool
           --filters F                                  - | 64 | 32
           --rotations on|off   k·90° class rotations   - | on | off
