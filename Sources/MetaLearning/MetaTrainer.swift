@@ -50,6 +50,15 @@ public struct IterationMetrics: Sendable, Equatable {
     public var queryLoss: Float
     /// Classification only.
     public var queryAccuracy: Float?
+    /// Bayesian TAML: the mean KL(q ‖ N(0, I))/(N + M) added to the query loss; nil otherwise.
+    public var klTerm: Float?
+
+    public init(iteration: Int, queryLoss: Float, queryAccuracy: Float?, klTerm: Float? = nil) {
+        self.iteration = iteration
+        self.queryLoss = queryLoss
+        self.queryAccuracy = queryAccuracy
+        self.klTerm = klTerm
+    }
 }
 
 /// Why training stopped.

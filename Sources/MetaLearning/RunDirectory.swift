@@ -13,6 +13,8 @@ public struct LogRecord: Codable, Equatable, Sendable {
     public var loss: Double
     /// Mean query accuracy in [0, 1] (classification only).
     public var accuracy: Double?
+    /// Bayesian TAML training only: mean KL/(N + M), the term the objective adds to `loss`.
+    public var kl: Double?
     /// 95% half-width of the validation metric (validation only).
     public var ci95: Double?
     /// Inner steps the validation adapted with (validation only).
@@ -20,12 +22,13 @@ public struct LogRecord: Codable, Equatable, Sendable {
     /// Wall-clock seconds since the run (or the resumed part) started.
     public var seconds: Double
 
-    public init(event: String, iteration: Int, loss: Double, accuracy: Double? = nil, ci95: Double? = nil,
-                steps: Int? = nil, seconds: Double) {
+    public init(event: String, iteration: Int, loss: Double, accuracy: Double? = nil, kl: Double? = nil,
+                ci95: Double? = nil, steps: Int? = nil, seconds: Double) {
         self.event = event
         self.iteration = iteration
         self.loss = loss
         self.accuracy = accuracy
+        self.kl = kl
         self.ci95 = ci95
         self.steps = steps
         self.seconds = seconds

@@ -91,6 +91,8 @@ public struct TrainingLoop<Trainer: MetaTraining, Source: TaskSource> {
                     loss: window.reduce(0) { $0 + Double($1.queryLoss) } / Double(window.count),
                     accuracy: window.first?.queryAccuracy == nil ? nil
                         : window.reduce(0) { $0 + Double($1.queryAccuracy ?? 0) } / Double(window.count),
+                    kl: window.first?.klTerm == nil ? nil
+                        : window.reduce(0) { $0 + Double($1.klTerm ?? 0) } / Double(window.count),
                     seconds: Date().timeIntervalSince(start))
                 window = []
                 records.append(record)

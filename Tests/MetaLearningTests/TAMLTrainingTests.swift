@@ -78,6 +78,23 @@ struct TAMLTrainingTests {
         #expect(after.optimizer.clipValue == 3)
     }
 
+    @Test("the training log carries the KL term: the window mean of each iteration's KL/(N+M)")
+    func logCarriesKL() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var loop = try makeTAMLLoop(iterations: 2, directory: directory)
+        var metrics: [IterationMetrics] = []
+        try loop.run { event in if case .iteration(let m) = event { metrics.append(m) } }
+        let train = RunDirectory(url: directory).readLog().filter { $0.event == "train" }
+        #expect(train.count == 2 && metrics.count == 2)
+        for (record, iteration) in zip(train, metrics) {
+            let kl = try #require(iteration.klTerm)
+            #expect(kl > 0 && kl.isFinite)
+            #expect(record.kl == Double(kl))
+            #expect(record.loss == Double(iteration.queryLoss))
+        }
+    }
+
     @Test("validation with posterior means is deterministic; MC test samples change the probabilities")
     func evaluation() throws {
         let loop = try makeTAMLLoop(iterations: 0, directory: nil)

@@ -64,7 +64,8 @@ public struct TAMLTrainer<Model: FewShotModel>: MetaTraining, Sendable {
         if state.encoderParameters != nil { state.encoderParameters!.tensors = Array(tensors.dropFirst(thetaCount + alphaCount)) }
         state.optimizer = optimizer
         state.iteration = iteration
-        return IterationMetrics(iteration: iteration, queryLoss: batch.queryLoss, queryAccuracy: batch.queryAccuracy)
+        return IterationMetrics(iteration: iteration, queryLoss: batch.queryLoss, queryAccuracy: batch.queryAccuracy,
+                                klTerm: batch.klTerm)
     }
 
     /// Draws the next meta-batch from `source` and one noise vector per task, then steps on them.
