@@ -65,8 +65,9 @@ let usage = """
       cifar-fs        cifar-100-binary.tar.gz → cifar-fs-{train,val,test}.mlds (64/16/20, Bertinetto split)
       fc100           cifar-100-binary.tar.gz → fc100-{train,val,test}.mlds (60/20/20 by superclass)
       svhn            train_32x32.mat + test_32x32.mat (+ val_idx.npy) → svhn-{val,test}.mlds (L2B OOD)
-      image-folder    <source>/<split>.csv (filename,label) + <source>/images/*.png → <name>-<split>.mlds
-                      --name mini-imagenet|cub, --size 84 (JPEG: run data-tools/decode_jpeg.py first)
+      image-folder    <source>/<split>.csv (filename,label) + <source>/images/ (PNG, binary PPM/PGM) →
+                      <name>-<split>.mlds; --name mini-imagenet|cub|traffic, --size 84, --resize lanczos|bicubic
+                      (default lanczos). A .jpg row reads images/<stem>.png: run data-tools/decode_jpeg.py first
 
     See data-tools/README.md for the format, the splits and every preprocessing choice.
     """

@@ -62,7 +62,11 @@ func run(_ arguments: Arguments) throws -> Int32 {
         let source = try arguments.require("source", example: "mini-imagenet (with train.csv, val.csv, test.csv, images/)")
         let size = Int(arguments.options["size"] ?? "84") ?? 0
         guard size >= 1 && size <= 1024 else { throw UsageError("--size must be an integer in 1...1024") }
-        let converter = ImageFolderConverter(name: arguments.options["name"] ?? "mini-imagenet", size: size)
+        let filter = ResampleFilter(rawValue: arguments.options["resize"] ?? "lanczos")
+        guard let filter, filter == .lanczos || filter == .bicubic else {
+            throw UsageError("image-folder --resize must be lanczos or bicubic (Pillow's default filter, as l2b resizes)")
+        }
+        let converter = ImageFolderConverter(name: arguments.options["name"] ?? "mini-imagenet", size: size, filter: filter)
         let files = try converter.convert(source: source, output: output)
         printWritten(files, seconds: Date().timeIntervalSince(start))
         return 0
