@@ -29,8 +29,9 @@ func netpbm(_ header: String, _ samples: [UInt8]) -> [UInt8] { Array(header.utf8
         let image = try NetPBMDecoder.decode(netpbm("P5 3 2 15\n", samples))
         // round(v · 255 / 15) = 17 · v.
         #expect(image == DecodedImage(height: 2, width: 3, channels: 1, pixels: [0, 17, 119, 136, 238, 255]))
-        // maxval 2 (ties round half up): 0, 127.5 → 128, 255.
+        // Ties go to even, as in Pillow 11.3.0: maxval 2 gives 127.5 → 128, maxval 6 gives 42.5 → 42.
         #expect(try NetPBMDecoder.decode(netpbm("P5 3 1 2\n", [0, 1, 2])).pixels == [0, 128, 255])
+        #expect(try NetPBMDecoder.decode(netpbm("P5 7 1 6\n", [0, 1, 2, 3, 4, 5, 6])).pixels == [0, 42, 85, 128, 170, 212, 255])
     }
 
     @Test func sixteenBitSamplesAreBigEndianAndScaled() throws {
@@ -38,7 +39,7 @@ func netpbm(_ header: String, _ samples: [UInt8]) -> [UInt8] { Array(header.utf8
         let samples: [UInt8] = [0x00, 0x00, 0x80, 0x80, 0xFF, 0xFF, 0x01, 0x01, 0x00, 0xFF, 0x7F, 0x7F]
         let rgb = try NetPBMDecoder.decode(netpbm("P6 2 1 65535\n", samples))
         #expect(rgb == DecodedImage(height: 1, width: 2, channels: 3, pixels: [0, 128, 255, 1, 1, 127]))
-        // maxval 1000 (2 bytes per sample): 0, 500 → 127.5 → 128, 1000 → 255, 3 → 0.765 → 1.
+        // maxval 1000 (2 bytes per sample): 0, 500 → 127.5 → 128 (even), 1000 → 255, 3 → 0.765 → 1.
         let gray = try NetPBMDecoder.decode(netpbm("P5 4 1 1000\n", [0x00, 0x00, 0x01, 0xF4, 0x03, 0xE8, 0x00, 0x03]))
         #expect(gray.pixels == [0, 128, 255, 1])
     }

@@ -17,9 +17,10 @@ public enum NetPBMDecoder {
 
     /// Decodes a P6 (3 channels) or P5 (1 channel) file to 8 bits.
     ///
-    /// A sample `v` with maxval `M` becomes `⌊(255·v + ⌊M/2⌋) / M⌋`, i.e. `v·255/M` rounded (half up):
-    /// unchanged for M = 255, 0…15 → 0…255 for M = 15. M ≥ 256 means 2-byte big-endian samples.
-    /// Bytes after the image (a second image of a multi-image file) are ignored.
+    /// A sample `v` with maxval `M` becomes `round(v / M · 255)` in Double, ties to even, as Pillow's
+    /// PPM decoder computes it: unchanged for M = 255, 0…15 → 0, 17, …, 255 for M = 15. M ≥ 256
+    /// means 2-byte big-endian samples. Bytes after the image (a second image of a multi-image file)
+    /// are ignored.
     public static func decode(_ bytes: [UInt8]) throws -> DecodedImage {
         guard hasMagic(bytes) else { throw FormatError("not a PPM/PGM file (it does not start with P5 or P6)") }
         let channels: Int
@@ -60,7 +61,8 @@ public enum NetPBMDecoder {
             guard value <= maxValue else {
                 throw FormatError("PPM/PGM sample \(value) at byte \(at) is larger than the maxval \(maxValue)")
             }
-            pixels[index] = UInt8((255 * value + maxValue / 2) / maxValue)
+            pixels[index] = maxValue == 255 ? UInt8(value)
+                : UInt8((Double(value) / Double(maxValue) * 255).rounded(.toNearestOrEven))
         }
         return DecodedImage(height: height, width: width, channels: channels, pixels: pixels)
     }
