@@ -51,7 +51,7 @@ let vector = vectorSettings()
 let package = Package(
     name: "MetaLearn",
     products: [
-        .library(name: "MetaLearn", targets: ["Kernels", "Autodiff", "NN", "MetaLearning", "Datasets"]),
+        .library(name: "MetaLearn", targets: ["Kernels", "Autodiff", "NN", "MetaLearning", "Datasets", "Randomness"]),
         .executable(name: "metalearn", targets: ["metalearn"]),
         .executable(name: "metalearn-data", targets: ["metalearn-data"]),
         .executable(name: "Benchmarks", targets: ["Benchmarks"]),
@@ -61,26 +61,28 @@ let package = Package(
         .target(name: "Kernels", swiftSettings: vector),
         .target(name: "Autodiff", dependencies: ["Kernels"], swiftSettings: vector),
         .target(name: "NN", dependencies: ["Autodiff"], swiftSettings: vector),
-        .target(name: "MetaLearning", dependencies: ["NN"], swiftSettings: vector),
-        .target(name: "Datasets", swiftSettings: vector),
+        .target(name: "MetaLearning", dependencies: ["NN", "Randomness"], swiftSettings: vector),
+        .target(name: "Datasets", dependencies: ["Randomness"], swiftSettings: vector),
+        // The one seeded generator (SplitMix64), shared by the samplers, TAML's noise and the tests.
+        .target(name: "Randomness", swiftSettings: vector),
         .target(name: "DataConversion", dependencies: ["Datasets"], path: "data-tools/DataConversion", swiftSettings: vector),
 
         // MARK: - Executables
-        .executableTarget(name: "metalearn", dependencies: ["MetaLearning", "Datasets"], swiftSettings: vector),
+        .executableTarget(name: "metalearn", dependencies: ["MetaLearning", "Datasets", "Randomness"], swiftSettings: vector),
         .executableTarget(
             name: "metalearn-data", dependencies: ["Datasets", "DataConversion"], path: "data-tools/metalearn-data",
             swiftSettings: vector),
         .executableTarget(
-            name: "Benchmarks", dependencies: ["MetaLearning", "Datasets"], path: "Benchmarks",
+            name: "Benchmarks", dependencies: ["MetaLearning", "Datasets", "Randomness"], path: "Benchmarks",
             exclude: ["RESULTS.md"], swiftSettings: vector),
 
         // MARK: - Test support
-        .target(name: "TestSupport", dependencies: ["Autodiff"], swiftSettings: vector),
+        .target(name: "TestSupport", dependencies: ["Autodiff", "Randomness"], swiftSettings: vector),
 
         // MARK: - Tests
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"], swiftSettings: vector),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport", "Randomness"], swiftSettings: vector),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "NN", "MetaLearning", "TestSupport"], swiftSettings: vector),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "DataConversion"], swiftSettings: vector),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "DataConversion", "Randomness"], swiftSettings: vector),
         .testTarget(name: "MetaLearningTests", dependencies: ["MetaLearning", "NN", "Autodiff", "TestSupport"], swiftSettings: vector),
         .testTarget(name: "MetaLearnCLITests", dependencies: ["metalearn", "MetaLearning", "Datasets"], swiftSettings: vector),
     ]

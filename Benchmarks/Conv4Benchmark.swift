@@ -6,6 +6,7 @@ import Autodiff
 import Datasets
 import Kernels
 import NN
+import Randomness
 
 /// The Conv4 network, its parameters, a batch of images, and the loss as a function of θ.
 struct Conv4Problem {

@@ -3,6 +3,7 @@
 
 import Datasets
 import Kernels
+import Randomness
 
 let gemm1024Benchmark = Benchmark(name: "gemm-1024", summary: "C = A·B with m = n = k = 1024") {
     [try runGemm(GemmCase(pass: "forward", layer: nil, m: 1024, n: 1024, k: 1024), benchmark: "gemm-1024",

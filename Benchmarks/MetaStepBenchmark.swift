@@ -13,6 +13,7 @@ import Datasets
 import Foundation
 import MetaLearning
 import NN
+import Randomness
 
 /// A meta-learner, its parameters and optimizer, and a fixed meta-batch of random tasks.
 struct MetaStepWorkload<Model: FewShotModel> {

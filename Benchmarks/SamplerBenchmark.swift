@@ -11,6 +11,7 @@
 
 import Datasets
 import Foundation
+import Randomness
 
 let samplerBenchmark = Benchmark(
     name: "sampler", summary: "episode sampling: Omniglot 5w1s/20w5s, L2B any-shot 32×32×3, miniImageNet 5w5s"

@@ -7,6 +7,7 @@ import Autodiff
 import Datasets
 import MetaLearning
 import NN
+import Randomness
 
 let tamlBenchmark = Benchmark(name: "W3-TAML", summary: "W3 with Bayesian TAML (α, ω, γ, z on), one meta-iteration") {
     var network = ConvNet4(imageSize: 32, inputChannels: 3, filters: 32, way: 5, downsampling: .maxPool, head: .flatten)

@@ -2,6 +2,7 @@
 // dataset file so every method is compared on exactly the same episodes.
 
 import Foundation
+import Randomness
 
 /// A saved list of episode recipes (600 for MAML-style, 1000 for L2B-style evaluation).
 ///

@@ -1,6 +1,7 @@
 // Closeness with explicit tolerances, and seeded random tensors for tests.
 
 import Autodiff
+import Randomness
 
 /// |a − b| ≤ absoluteTolerance + relativeTolerance·max(|a|, |b|).
 public func isClose(_ a: Double, _ b: Double, relativeTolerance: Double = 1e-3, absoluteTolerance: Double = 1e-5) -> Bool {
@@ -19,18 +20,8 @@ public func relativeError(_ a: Tensor, _ b: Tensor) -> Double {
     relativeError(a.scalars.map(Double.init), b.scalars.map(Double.init))
 }
 
-/// A deterministic generator for tests (SplitMix64).
-public struct TestGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The deterministic generator of the tests: the project's SplitMix64.
+public typealias TestGenerator = SplitMix64
 
 /// A tensor of uniform values whose magnitudes lie in [minimumMagnitude, maximumMagnitude],
 /// with random signs: keeps inputs away from the kinks of ReLU and max-pool in finite differences.

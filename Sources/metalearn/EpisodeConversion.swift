@@ -4,6 +4,7 @@
 import Autodiff
 import Datasets
 import MetaLearning
+import Randomness
 
 extension FewShotTask {
     /// An image episode: support `[n, H, W, C]` with labels 0..<way, query likewise.

@@ -6,6 +6,7 @@ import Foundation
 import Kernels
 import MetaLearning
 import NN
+import Randomness
 
 enum TAMLTraining {
     /// The Bayesian TAML model of a configuration around its ConvNet4.

@@ -5,6 +5,7 @@ import Datasets
 import Foundation
 import MetaLearning
 import NN
+import Randomness
 
 /// The seeds one run seed fans out into (SplitMix64 sub-streams): initialization, training tasks
 /// and validation tasks never share random numbers.

@@ -6,6 +6,7 @@ import Foundation
 import Kernels
 import MetaLearning
 import NN
+import Randomness
 
 enum TestCommand {
     static let options: Set<String> = [

@@ -1,6 +1,7 @@
 // Episode sampler: determinism, counts and ordering, L2B any-shot rules, rotations, varying
 // ways, round robin, and the errors for impossible requests.
 
+import Randomness
 import Testing
 @testable import Datasets
 

@@ -1,6 +1,7 @@
 // Fixed evaluation episodes (save, load, replay, dataset mismatch) and sinusoid tasks.
 
 import Foundation
+import Randomness
 import Testing
 @testable import Datasets
 

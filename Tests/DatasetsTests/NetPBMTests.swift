@@ -5,6 +5,7 @@ import Foundation
 import Testing
 @testable import DataConversion
 import Datasets
+import Randomness
 
 /// A Netpbm file: `header` as text (magic, sizes, maxval and the one whitespace byte), then `samples`.
 func netpbm(_ header: String, _ samples: [UInt8]) -> [UInt8] { Array(header.utf8) + samples }

@@ -1,5 +1,6 @@
 // SplitMix64 reference values and resumable state; the uniform draws the samplers rely on.
 
+import Randomness
 import Testing
 @testable import Datasets
 

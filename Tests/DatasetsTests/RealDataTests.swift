@@ -7,6 +7,7 @@ import Foundation
 import Testing
 @testable import DataConversion
 import Datasets
+import Randomness
 
 /// `<package root>/../shared/data`, found from this file's path.
 let sharedData: URL = URL(fileURLWithPath: #filePath)

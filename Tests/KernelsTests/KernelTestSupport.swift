@@ -2,19 +2,10 @@
 // Double-precision dot products for adjoint identities.
 
 import Kernels
+import Randomness
 
-/// SplitMix64: a tiny seeded generator, so every test input is reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The project's seeded generator, so every test input is reproducible.
+typealias SeededGenerator = SplitMix64
 
 /// A heap buffer that owns its memory, with views for the kernels' parameter types.
 /// Bind it to a local (`let x = Buffer(...)`): a temporary's `input` would dangle.

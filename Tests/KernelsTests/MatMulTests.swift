@@ -3,6 +3,7 @@
 
 import Testing
 @testable import Kernels
+import Randomness
 
 /// One (m, n, k) problem; sizes straddle the SIMD width (8), the tile (6×16) and the blocks (MC 144, KC 256).
 private struct GemmShape: CustomTestStringConvertible, Sendable {
@@ -40,15 +41,8 @@ private func awkwardShapesCoverThePlan() {
 
 /// Deterministic uniform values in [-1, 1) (SplitMix64), so failures reproduce.
 private func seededValues(_ count: Int, seed: UInt64) -> [Float] {
-    var state = seed
-    return (0..<count).map { _ in
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Float(z >> 40) / Float(1 << 23) - 1
-    }
+    var generator = SplitMix64(seed: seed)
+    return (0..<count).map { _ in Float(generator.next() >> 40) / Float(1 << 23) - 1 }
 }
 
 /// Runs `matmul` with the given path and thread count on fresh copies of C.

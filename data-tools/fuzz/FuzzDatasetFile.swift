@@ -8,8 +8,9 @@
 //      remaining bytes choose, with the header CRC re-signed, so mutations reach the consistency checks;
 //   3: the bytes as a zlib stream and as a PNG (DataConversion sources compiled in, see README).
 
-import Foundation
 import Datasets
+import Foundation
+import Randomness
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzDatasetFile(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {

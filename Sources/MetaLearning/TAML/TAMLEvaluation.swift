@@ -6,6 +6,7 @@ import Autodiff
 import Foundation
 import Kernels
 import NN
+import Randomness
 
 extension BayesianTAML {
     /// Adapts to each task with `steps` inner steps and scores the averaged query probabilities:
@@ -29,7 +30,7 @@ extension BayesianTAML {
         let model = self
         parallelFor(taskCount) { index in
             let task = task(index)
-            var generator = SampleNoiseGenerator(state: seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
+            var generator = SplitMix64(state: seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
             let (probabilities, accuracy) = model.predictQuery(
                 parameters: parameters, stepSizes: stepSizes, encoderParameters: encoderParameters, task: task,
                 samples: samples, steps: steps, using: &generator)

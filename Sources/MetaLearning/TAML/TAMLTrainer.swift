@@ -4,6 +4,7 @@
 
 import Autodiff
 import NN
+import Randomness
 
 /// Bayesian TAML with its training state (θ, α, φ, Adam, task stream), as `MetaTrainer` for MAML.
 public struct TAMLTrainer<Model: FewShotModel>: MetaTraining, Sendable {
@@ -73,7 +74,7 @@ public struct TAMLTrainer<Model: FewShotModel>: MetaTraining, Sendable {
     /// resumed run repeats the very samples of an uninterrupted one.
     public mutating func step(drawingFrom source: inout some TaskSource, metaBatchSize: Int) throws -> IterationMetrics {
         source.randomState = state.taskStreamState
-        var generator = SampleNoiseGenerator(state: state.taskStreamState ^ 0xA5A5_5A5A_C3C3_3C3C)
+        var generator = SplitMix64(state: state.taskStreamState ^ 0xA5A5_5A5A_C3C3_3C3C)
         let tasks = source.nextMetaBatch(metaBatchSize)
         let drawsNoise = learner.options.bayesian && learner.options.usesEncoder
         let noise = drawsNoise ? tasks.map { task in
@@ -82,18 +83,5 @@ public struct TAMLTrainer<Model: FewShotModel>: MetaTraining, Sendable {
         let metrics = try step(on: tasks, noise: noise)
         state.taskStreamState = source.randomState
         return metrics
-    }
-}
-
-/// SplitMix64 (Steele et al. 2014): the generator of the training samples' noise.
-struct SampleNoiseGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
