@@ -108,21 +108,24 @@ public struct RunDirectory: Sendable {
     }
 
     /// Appends records to log.jsonl.
-    public func appendLog(_ records: [LogRecord]) throws {
+    public func appendLog(_ records: [LogRecord]) throws { try appendJSONLines(records, to: logURL) }
+
+    /// Appends one JSON object per line to `target` (created if absent).
+    public func appendJSONLines<Record: Encodable>(_ records: [Record], to target: URL) throws {
         guard !records.isEmpty else { return }
         let encoder = JSONEncoder.metalearn()
         var text = Data()
         for record in records { text += try encoder.encode(record) + Data("\n".utf8) }
         do {
-            if !FileManager.default.fileExists(atPath: logURL.path) {
-                _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
+            if !FileManager.default.fileExists(atPath: target.path) {
+                _ = FileManager.default.createFile(atPath: target.path, contents: nil)
             }
-            let handle = try FileHandle(forWritingTo: logURL)
+            let handle = try FileHandle(forWritingTo: target)
             defer { try? handle.close() }
             try handle.seekToEnd()
             try handle.write(contentsOf: text)
         } catch {
-            throw RunDirectoryError("cannot append to \(logURL.path): \(error.localizedDescription)")
+            throw RunDirectoryError("cannot append to \(target.path): \(error.localizedDescription)")
         }
     }
 

@@ -134,20 +134,7 @@ final class DatasetLog {
     }
 
     private func append(_ records: [DatasetLogRecord]) {
-        guard !records.isEmpty, writeError == nil else { return }
-        do {
-            let encoder = JSONEncoder.metalearn()
-            var text = Data()
-            for record in records { text += try encoder.encode(record) + Data("\n".utf8) }
-            if !FileManager.default.fileExists(atPath: url.path) {
-                _ = FileManager.default.createFile(atPath: url.path, contents: nil)
-            }
-            let handle = try FileHandle(forWritingTo: url)
-            defer { try? handle.close() }
-            try handle.seekToEnd()
-            try handle.write(contentsOf: text)
-        } catch {
-            writeError = RunDirectoryError("cannot append to \(url.path): \(error.localizedDescription)")
-        }
+        guard writeError == nil else { return }
+        do { try run.appendJSONLines(records, to: url) } catch { writeError = error }
     }
 }
