@@ -84,15 +84,17 @@ public struct MetaLearner<Model: FewShotModel>: Sendable {
         return (adapted, parameters.names.indices.filter { !isAdapted(parameters.names[$0]) })
     }
 
-    /// The task loss on (inputs, targets) as a function of (adapted θ ++ context φ).
-    func loss(inputs: Tensor, targets: Targets, order: [Int]) -> ScalarFunction {
+    /// The task loss on (inputs, targets) as a function of (adapted θ ++ context φ); `recorder`
+    /// keeps the model outputs of its last evaluation.
+    func loss(inputs: Tensor, targets: Targets, order: [Int], recorder: OutputRecorder? = nil) -> ScalarFunction {
         let model = self.model, reduction = self.reduction
         let shots = max(1, targets.count / max(1, targets.way))
         return { p in
             var original = p
             for (position, index) in order.enumerated() { original[index] = p[position] }
-            return taskLoss(model.predict(p[0].constant(inputs), parameters: original), targets,
-                            reduction: reduction, shotsPerClass: shots)
+            let outputs = model.predict(p[0].constant(inputs), parameters: original)
+            recorder?.outputs = outputs.value
+            return taskLoss(outputs, targets, reduction: reduction, shotsPerClass: shots)
         }
     }
 
@@ -102,10 +104,11 @@ public struct MetaLearner<Model: FewShotModel>: Sendable {
         let (adapted, context) = partition(parameters)
         let order = adapted + context
         let steps: StepSizes = stepSizes.map { .perElement($0.tensors) } ?? .uniform(innerLearningRate)
+        let queryOutputs = OutputRecorder()  // metaGradient evaluates the query loss once, at θ_K
         let result = metaGradient(
             at: adapted.map { parameters.tensors[$0] }, context: context.map { parameters.tensors[$0] },
             supportLoss: loss(inputs: task.supportInputs, targets: task.supportTargets, order: order),
-            queryLoss: loss(inputs: task.queryInputs, targets: task.queryTargets, order: order),
+            queryLoss: loss(inputs: task.queryInputs, targets: task.queryTargets, order: order, recorder: queryOutputs),
             stepSizes: steps, innerSteps: innerSteps, firstOrder: firstOrder)
         var gradient = parameters.tensors
         for (position, index) in order.enumerated() {
@@ -113,10 +116,8 @@ public struct MetaLearner<Model: FewShotModel>: Sendable {
                 : result.contextGradient[position - adapted.count]
         }
         var accuracyValue: Float? = nil
-        if case .classes(let labels, _) = task.queryTargets {
-            var final = parameters
-            for (position, index) in adapted.enumerated() { final.tensors[index] = result.adapted[position] }
-            accuracyValue = accuracy(logits: predict(final, task.queryInputs), labels: labels)
+        if case .classes(let labels, _) = task.queryTargets, let logits = queryOutputs.outputs {
+            accuracyValue = accuracy(logits: logits, labels: labels)
         }
         return TaskGradient(queryLoss: result.queryLoss, queryAccuracy: accuracyValue, parameterGradient: gradient,
                             stepSizeGradient: stepSizes == nil ? nil : result.stepSizeGradient)

@@ -41,3 +41,9 @@ public func accuracy(logits: Tensor, labels: [Int32]) -> Float {
     }
     return labels.isEmpty ? 0 : Float(correct) / Float(labels.count)
 }
+
+/// Holds the model outputs a loss closure computed last, so the query accuracy of a meta-gradient
+/// comes from the query loss's own forward pass instead of a second one. One per task, one thread.
+final class OutputRecorder: @unchecked Sendable {
+    var outputs: Tensor?
+}

@@ -75,6 +75,26 @@ struct MetaTrainerTests {
         #expect(method.isFirstOrder == (method == .fomaml))
     }
 
+    @Test("the query accuracy is that of θ_K (taken from the query loss's forward pass)",
+          arguments: [MetaMethod.maml, .fomaml, .metasgd])
+    func accuracyAtAdaptedParameters(method: MetaMethod) throws {
+        // Support = query, so adapting changes what the query accuracy measures.
+        let images = imbalancedImageTask(seed: 5), labels: [Int32] = [0, 1, 2, 0, 1, 2]
+        let task = FewShotTask(supportInputs: images.queryInputs, supportTargets: .classes(labels, way: 3),
+                               queryInputs: images.queryInputs, queryTargets: .classes(labels, way: 3))
+        var generator = TestGenerator(seed: 4)
+        let model = SmoothTinyNet()
+        let parameters = model.initialParameters(using: &generator)
+        let learner = MetaLearner(model: model, method: method, innerSteps: 3, innerLearningRate: 0.5)
+        let alpha = learner.initialStepSizes(for: parameters)
+        let result = learner.taskGradient(parameters: parameters, stepSizes: alpha, task: task)
+        let trajectory = learner.adaptationTrajectory(parameters: parameters, stepSizes: alpha, task: task, steps: 3)
+        let before = accuracy(logits: learner.predict(trajectory[0], task.queryInputs), labels: labels)
+        let after = accuracy(logits: learner.predict(trajectory[3], task.queryInputs), labels: labels)
+        #expect(before != after, "the fixture must tell θ_0 from θ_K apart")
+        #expect(result.queryAccuracy == after)
+    }
+
     @Test("Meta-SGD learns its per-element step sizes α; MAML has none")
     func metaSGDLearnsStepSizes() throws {
         let learner = MetaLearner(model: MLP(layerSizes: [1, 8, 1]), method: .metasgd, innerSteps: 1, innerLearningRate: 0.01)

@@ -113,21 +113,23 @@ extension BayesianTAML {
 
     /// The support and query losses as functions of (adapted θ ++ batch-norm parameters ++ [ω]).
     /// Support: `classBalancedLoss` with ω, the mean cross-entropy without. Query: the mean.
-    func losses(layout: BaseNetworkLayout, task: FewShotTask) -> (support: ScalarFunction, query: ScalarFunction) {
+    func losses(layout: BaseNetworkLayout, task: FewShotTask,
+                queryRecorder: OutputRecorder? = nil) -> (support: ScalarFunction, query: ScalarFunction) {
         let model = self.model, order = layout.adapted + layout.context, useOmega = options.omega
-        func loss(_ inputs: Tensor, _ targets: Targets, weighted: Bool) -> ScalarFunction {
+        func loss(_ inputs: Tensor, _ targets: Targets, weighted: Bool, recorder: OutputRecorder?) -> ScalarFunction {
             { p in
                 var original = p
                 for (position, index) in order.enumerated() { original[index] = p[position] }
                 let logits = model.predict(p[0].constant(inputs), parameters: Array(original.prefix(order.count)))
+                recorder?.outputs = logits.value
                 if weighted, case .classes(let labels, let way) = targets {
                     return classBalancedLoss(logits: logits, labels: labels, way: way, omega: p[order.count])
                 }
                 return taskLoss(logits, targets, reduction: .mean)
             }
         }
-        return (loss(task.supportInputs, task.supportTargets, weighted: useOmega),
-                loss(task.queryInputs, task.queryTargets, weighted: false))
+        return (loss(task.supportInputs, task.supportTargets, weighted: useOmega, recorder: nil),
+                loss(task.queryInputs, task.queryTargets, weighted: false, recorder: queryRecorder))
     }
 
     /// Model outputs with the given base parameters (model order), no derivatives recorded.

@@ -61,7 +61,8 @@ extension BayesianTAML {
                                   task: task, noise: noise)
 
         // The inner loop and its adjoint.
-        let (support, query) = losses(layout: layout, task: task)
+        let queryOutputs = OutputRecorder()  // metaGradient evaluates the query loss once, at θ_K
+        let (support, query) = losses(layout: layout, task: task, queryRecorder: queryOutputs)
         let batchNorm = layout.context.map { parameters.tensors[$0] }
         let result = metaGradient(
             at: start.initialisation.map(\.value), context: batchNorm + (start.omega.map { [$0.value] } ?? []),
@@ -85,11 +86,9 @@ extension BayesianTAML {
         var parameterGradient = parameters.tensors.map { Tensor(zeros: $0.shape) }
         for (position, index) in layout.adapted.enumerated() { parameterGradient[index] = all[position] }
         for (position, index) in layout.context.enumerated() { parameterGradient[index] = result.contextGradient[position] }
-        var adapted = parameters.tensors
-        for (position, index) in layout.adapted.enumerated() { adapted[index] = result.adapted[position] }
         var accuracyValue: Float = 0
-        if case .classes(let labels, _) = task.queryTargets {
-            accuracyValue = accuracy(logits: predict(adapted, task.queryInputs), labels: labels)
+        if case .classes(let labels, _) = task.queryTargets, let logits = queryOutputs.outputs {
+            accuracyValue = accuracy(logits: logits, labels: labels)
         }
         let alphaCount = alpha?.count ?? 0
         return TAMLTaskGradient(
