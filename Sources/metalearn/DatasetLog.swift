@@ -72,13 +72,10 @@ final class DatasetLog {
     }
 
     static func meanOfMeans(_ parts: [MeanWithInterval]) -> MeanWithInterval {
-        var combined = parts[0]
         let count = Double(parts.count)
-        combined.mean = parts.map(\.mean).reduce(0, +) / count
-        combined.ci95 = parts.map { $0.ci95 * $0.ci95 }.reduce(0, +).squareRoot() / count
-        combined.count = parts.map(\.count).reduce(0, +)
-        combined.standardDeviation = combined.ci95 * Double(combined.count).squareRoot() / 1.96
-        return combined
+        return MeanWithInterval(mean: parts.map(\.mean).reduce(0, +) / count,
+                                ci95: parts.map { $0.ci95 * $0.ci95 }.reduce(0, +).squareRoot() / count,
+                                count: parts.map(\.count).reduce(0, +))
     }
 
     /// Follows the training loop: per-dataset means at every training log, per-dataset scores at
