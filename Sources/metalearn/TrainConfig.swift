@@ -96,12 +96,13 @@ struct TrainConfig: Codable, Equatable {
     /// The image datasets trained on: one, or the multi-dataset list.
     var imageDatasets: [DatasetSplits] { datasets ?? splits.map { [$0] } ?? [] }
 
-    /// e.g. "omniglot-maml-maml-5w1s-seed1", "sinusoid-maml-10shot-seed1" or, for several datasets,
-    /// "aircraft+quickdraw+vgg_flower-taml-10w1s-seed1".
+    /// e.g. "omniglot-maml-maml-5w1s-seed1", "sinusoid-maml-10shot-seed1", for any-shot TAML
+    /// "omniglot-maml-taml-5w1-50s-seed1" or, for several datasets, "aircraft+quickdraw+vgg_flower-taml-10w1s-seed1".
     var runName: String {
         let data = profile == .sinusoid ? "sinusoid"
             : imageDatasets.map { DatasetChoice.shortName($0.train) }.joined(separator: "+")
-        let shape = way.map { "\($0)w\(shot)s" } ?? "\(shot)shot"
+        let shots = taml.map { $0.anyShot ? "1-\($0.maxShot)" : "\(shot)" } ?? "\(shot)"
+        let shape = way.map { "\($0)w\(shots)s" } ?? "\(shot)shot"
         return "\(data)-\(method.rawValue)-\(shape)-seed\(seed)"
     }
 

@@ -190,4 +190,22 @@ struct MultiDatasetTests {
         let resumed = try TrainFlags.parse(flags).config
         #expect(resumed.query == 2 && resumed.taml?.maxShot == 3 && resumed.taml?.anyShot == true)
     }
+
+    @Test("the default run name says the shot range of an any-shot run")
+    func anyShotRunName() throws {
+        let folder = makeFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let omniglot = try writeTinyDataset(in: folder, name: "omniglot-tiny").path
+        func name(_ arguments: [String]) throws -> String {
+            let flags = try ArgumentList(["--dataset", omniglot] + arguments, command: "train",
+                                         options: TrainFlags.options, switches: TrainFlags.switches)
+            let config = try TrainFlags.parse(flags).config
+            #expect(config.runDirectory == "runs/" + config.runName)
+            return config.runName
+        }
+        #expect(try name(["--method", "taml", "--any-shot"]) == "omniglot-tiny-taml-5w1-50s-seed1")
+        #expect(try name(["--method", "taml", "--any-shot", "--max-shot", "5", "--way", "3"]) == "omniglot-tiny-taml-3w1-5s-seed1")
+        #expect(try name(["--method", "taml", "--shot", "2"]) == "omniglot-tiny-taml-5w2s-seed1")
+        #expect(try name(["--method", "maml"]) == "omniglot-tiny-maml-5w1s-seed1")
+    }
 }
