@@ -87,6 +87,14 @@ public func positiveMask(_ x: UnsafeBufferPointer<Float>, into out: UnsafeMutabl
         x, out, { SIMD8<Float>(repeating: 0).replacing(with: 1, where: $0 .> 0) }, { $0 > 0 ? 1 : 0 })
 }
 
+/// out = x > 0 ? g : 0: the ReLU pullback g ⊙ [x > 0] in one pass, without a mask tensor.
+/// (Unlike g·mask it gives 0, not NaN, where g is ±inf or NaN and x ≤ 0, as PyTorch's ReLU backward.)
+public func keepWherePositive(_ g: UnsafeBufferPointer<Float>, where x: UnsafeBufferPointer<Float>,
+                              into out: UnsafeMutableBufferPointer<Float>) {
+    checkSameCount("keepWherePositive", g.count, x.count, out.count)
+    mapBinary(g, x, out, { g, x in SIMD8<Float>(repeating: 0).replacing(with: g, where: x .> 0) }, { $1 > 0 ? $0 : 0 })
+}
+
 /// out = x > 0 ? 1 : slope (the leaky-ReLU derivative)
 public func leakyMask(_ x: UnsafeBufferPointer<Float>, slope: Float, into out: UnsafeMutableBufferPointer<Float>) {
     precondition(x.count == out.count, "leakyMask: x has \(x.count) elements but out has \(out.count)")

@@ -90,6 +90,8 @@ func checkElementwise(
         checkElementwise(count: count, seed: 92, special: special, { leakyRelu($0, slope: 0.2, into: $2) },
                          expected: { a, _ in a > 0 ? a : 0.2 * a })
         checkElementwise(count: count, seed: 93, special: special, { positiveMask($0, into: $2) }, expected: { a, _ in a > 0 ? 1 : 0 })
+        checkElementwise(count: count, seed: 98, special: special, { keepWherePositive($1, where: $0, into: $2) },
+                         expected: { a, b in a > 0 ? b : 0 })
         checkElementwise(count: count, seed: 94, special: special, { leakyMask($0, slope: 0.2, into: $2) },
                          expected: { a, _ in a > 0 ? 1 : 0.2 })
         checkElementwise(count: count, seed: 95, special: special, { square($0, into: $2) }, expected: { a, _ in a * a })

@@ -22,6 +22,15 @@ extension Tensor {
     public func reciprocal() -> Tensor { map { Kernels.reciprocal($0, into: $1) } }
     /// 1 where x > 0, else 0.
     public func positiveMask() -> Tensor { map { Kernels.positiveMask($0, into: $1) } }
+    /// self where `sign` > 0, else 0: self ⊙ sign.positiveMask() in one pass.
+    public func keptWherePositive(_ sign: Tensor) -> Tensor {
+        precondition(shape == sign.shape, "keptWherePositive: \(shape) and \(sign.shape)")
+        return scalars.withUnsafeBufferPointer { g in
+            sign.scalars.withUnsafeBufferPointer { x in
+                Tensor.filled(shape: shape) { Kernels.keepWherePositive(g, where: x, into: $0) }
+            }
+        }
+    }
     /// 1 where x > 0, else `slope`.
     public func leakyMask(slope: Float) -> Tensor { map { Kernels.leakyMask($0, slope: slope, into: $1) } }
 }
@@ -36,7 +45,12 @@ extension Dual {
     }
     public func exp() -> Dual { let y = value.exp(); return elementwise(value: y, derivative: y) }
     public func log() -> Dual { elementwise(value: value.log(), derivative: value.reciprocal()) }
-    public func relu() -> Dual { elementwise(value: value.relu(), derivative: value.positiveMask()) }
+    /// dy = dx where x > 0, else 0 (one masked copy).
+    public func relu() -> Dual { Dual(value.relu(), tangent: tangent.map { $0.keptWherePositive(value) }) }
+    /// This Dual where `sign` > 0, else 0, tangent too: multiplication by the constant mask [sign > 0].
+    func keptWherePositive(_ sign: Tensor) -> Dual {
+        Dual(value.keptWherePositive(sign), tangent: tangent.map { $0.keptWherePositive(sign) })
+    }
     public func leakyRelu(slope: Float) -> Dual {
         elementwise(value: value.leakyRelu(slope: slope), derivative: value.leakyMask(slope: slope))
     }
@@ -65,8 +79,9 @@ extension Variable {
         return tape.record(x.log(), inputs: [self]) { g, _ in [g / x] }
     }
     public func relu() -> Variable {
-        let mask = Dual(value.positiveMask())
-        return tape.record(dual.relu(), inputs: [self]) { g, _ in [g * mask] }
+        let y = dual.relu()
+        let output = y.value  // y > 0 exactly where x > 0
+        return tape.record(y, inputs: [self]) { g, _ in [g.keptWherePositive(output)] }
     }
     public func leakyRelu(slope: Float = 0.2) -> Variable {
         let mask = Dual(value.leakyMask(slope: slope))
