@@ -5,20 +5,24 @@
 /// y = (x − mean)·invStd·(scale ?? 1) + offset, per channel, with
 /// mean[c] = (1/rows) Σᵣ x[r, c], var[c] = (1/rows) Σᵣ (x[r, c] − mean[c])², invStd[c] = 1/√(var[c] + ε).
 /// Two passes over x for the statistics (blocks of 64 rows summed in Float lanes, block sums added in
-/// Double in block order), one pass to normalize.
+/// Double in block order), one pass to normalize. With `normalized`, that pass also writes
+/// x̂ = (x − mean)·invStd there and computes y as x̂·scale + offset (the reference's rounding).
 public func batchNormalize(
     _ x: UnsafeBufferPointer<Float>, offset: UnsafeBufferPointer<Float>, scale: UnsafeBufferPointer<Float>?,
-    into y: UnsafeMutableBufferPointer<Float>,
+    into y: UnsafeMutableBufferPointer<Float>, normalized: UnsafeMutableBufferPointer<Float>? = nil,
     mean: UnsafeMutableBufferPointer<Float>, inverseStd: UnsafeMutableBufferPointer<Float>,
     rows: Int, channels: Int, epsilon: Float
 ) {
     checkBatchNormSizes(x.count, offset.count, scale?.count, y.count, mean.count, inverseStd.count, rows, channels, epsilon)
+    precondition(normalized.map { $0.count == y.count } ?? true,
+                 "batchNormalize: normalized has \(normalized?.count ?? 0) elements but y has \(y.count)")
     guard channels > 0, let px = x.baseAddress, let py = y.baseAddress, let pm = mean.baseAddress,
           let pv = inverseStd.baseAddress, let po = offset.baseAddress else { return }
     let blocks = (rows + batchNormBlockRows - 1) / batchNormBlockRows
     let partials = UnsafeMutableBufferPointer<Float>.allocate(capacity: blocks * channels)
     defer { partials.deallocate() }
     nonisolated(unsafe) let (sx, sy, sm, sv, so, ss, sp) = (px, py, pm, pv, po, scale?.baseAddress, partials.baseAddress!)
+    nonisolated(unsafe) let sn = normalized?.baseAddress
     let blocksPerChunk = max(1, 65536 / (batchNormBlockRows * channels))
 
     // Pass 1: per-block channel sums → mean.
@@ -42,6 +46,28 @@ public func batchNormalize(
         var total: Double = 0
         for block in 0..<blocks { total += Double(sp[block * channels + c]) }
         sv[c] = Float(1 / (total / Double(rows) + Double(epsilon)).squareRoot())
+    }
+    if sn != nil {
+        // Pass 3 with x̂: x̂ = (x − mean)·invStd, y = x̂·scale + offset.
+        for c in 0..<channels { sp[c] = ss?[c] ?? 1 }  // reuse block 0 of partials as the scale
+        forEachChunk(rows, chunkSize: max(1, 65536 / channels)) { range in
+            for r in range {
+                let row = sx + r * channels, out = sy + r * channels, xhat = sn! + r * channels
+                var c = 0
+                while c + 8 <= channels {
+                    let normalized = (load8(row + c) - load8(sm + c)) * load8(sv + c)
+                    store8(normalized, xhat + c)
+                    store8(normalized * load8(sp + c) + load8(so + c), out + c)
+                    c += 8
+                }
+                while c < channels {
+                    xhat[c] = (row[c] - sm[c]) * sv[c]
+                    out[c] = xhat[c] * sp[c] + so[c]
+                    c += 1
+                }
+            }
+        }
+        return
     }
     // Pass 3: y = (x − mean)·(invStd·scale) + offset.
     for c in 0..<channels { sp[c] = sv[c] * (ss?[c] ?? 1) }  // reuse block 0 of partials as the gain
@@ -96,7 +122,7 @@ func blockChannelSums(
 /// Plain-loop specification of `batchNormalize` (two passes, Double accumulation).
 public func batchNormalizeReference(
     _ x: UnsafeBufferPointer<Float>, offset: UnsafeBufferPointer<Float>, scale: UnsafeBufferPointer<Float>?,
-    into y: UnsafeMutableBufferPointer<Float>,
+    into y: UnsafeMutableBufferPointer<Float>, normalized: UnsafeMutableBufferPointer<Float>? = nil,
     mean: UnsafeMutableBufferPointer<Float>, inverseStd: UnsafeMutableBufferPointer<Float>,
     rows: Int, channels: Int, epsilon: Float
 ) {
@@ -116,8 +142,9 @@ public func batchNormalizeReference(
     }
     for r in 0..<rows {
         for c in 0..<channels {
-            let normalized = (x[r * channels + c] - mean[c]) * inverseStd[c]
-            y[r * channels + c] = normalized * (scale?[c] ?? 1) + offset[c]
+            let xhat = (x[r * channels + c] - mean[c]) * inverseStd[c]
+            normalized?[r * channels + c] = xhat
+            y[r * channels + c] = xhat * (scale?[c] ?? 1) + offset[c]
         }
     }
 }

@@ -24,6 +24,37 @@ import Testing
         #expect(maxRelativeError(outputs[0].2.array, outputs[1].2.array) < 1e-4)
     }
 
+    /// With `normalized`, one pass writes x̂ and y = x̂·scale + offset; y equals the plain call's.
+    @Test(arguments: shapes, [false, true])
+    func writesNormalizedInput(shape: (Int, Int), scaled: Bool) {
+        let (rows, channels) = shape
+        let x = Buffer<Float>.random(rows * channels, seed: 125, in: -3...5)
+        let offset = Buffer<Float>.random(channels, seed: 126)
+        let scale = Buffer<Float>.random(channels, seed: 127, in: 0.5...2)
+        func run(_ kernel: (UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>,
+                            UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Void) -> ([Float], [Float]) {
+            let (y, xhat) = (Buffer<Float>(count: x.count, value: .nan), Buffer<Float>(count: x.count, value: .nan))
+            let (mean, inverseStd) = (Buffer<Float>(count: channels), Buffer<Float>(count: channels))
+            kernel(y.output, xhat.output, mean.output, inverseStd.output)
+            return (y.array, xhat.array)
+        }
+        let fast = run { y, xhat, mean, inverseStd in
+            batchNormalize(x.input, offset: offset.input, scale: scaled ? scale.input : nil, into: y, normalized: xhat,
+                           mean: mean, inverseStd: inverseStd, rows: rows, channels: channels, epsilon: 1e-5)
+        }
+        let reference = run { y, xhat, mean, inverseStd in
+            batchNormalizeReference(x.input, offset: offset.input, scale: scaled ? scale.input : nil, into: y, normalized: xhat,
+                                    mean: mean, inverseStd: inverseStd, rows: rows, channels: channels, epsilon: 1e-5)
+        }
+        let plain = run { y, _, mean, inverseStd in
+            batchNormalize(x.input, offset: offset.input, scale: scaled ? scale.input : nil, into: y,
+                           mean: mean, inverseStd: inverseStd, rows: rows, channels: channels, epsilon: 1e-5)
+        }
+        #expect(maxRelativeError(fast.1, reference.1) < 1e-4)
+        #expect(maxRelativeError(fast.0, reference.0) < 1e-4)
+        #expect(maxRelativeError(fast.0, plain.0) < 1e-5)
+    }
+
     @Test(arguments: [(33, 3), (200, 9)])
     func outputStatistics(shape: (Int, Int)) {
         let (rows, channels) = shape

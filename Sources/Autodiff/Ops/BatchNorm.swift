@@ -70,15 +70,19 @@ struct BatchNormSaved {
 /// Forward pass on x [rows, c]: returns y and the saved x̂, s.
 func batchNormForward(_ x: Dual, offset: Dual?, scale: Dual?, epsilon: Float) -> (Dual, BatchNormSaved) {
     let (rows, c) = (x.shape[0], x.shape[1])
-    let zeros = Tensor(zeros: [c])
+    let offsetValue = offset?.value ?? Tensor(zeros: [c])
     var inverseStd = Tensor(zeros: [c])
     var mean = Tensor(zeros: [c])
+    // One kernel call: the statistics, x̂ and y = γ·x̂ + β.
+    var y = Tensor(zeros: [])
     let xhat = x.value.scalars.withUnsafeBufferPointer { px in
-        Tensor.filled(shape: [rows, c]) { out in
-            zeros.scalars.withUnsafeBufferPointer { z in
-                mean.scalars.withUnsafeMutableBufferPointer { m in inverseStd.scalars.withUnsafeMutableBufferPointer { s in
-                    Kernels.batchNormalize(px, offset: z, scale: nil, into: out, mean: m, inverseStd: s,
-                                           rows: rows, channels: c, epsilon: epsilon)
+        Tensor.filled(shape: [rows, c]) { normalized in
+            y = Tensor.filled(shape: [rows, c]) { out in
+                offsetValue.scalars.withUnsafeBufferPointer { beta in Channels.withOptionalBuffer(scale?.value) { gamma in
+                    mean.scalars.withUnsafeMutableBufferPointer { m in inverseStd.scalars.withUnsafeMutableBufferPointer { s in
+                        Kernels.batchNormalize(px, offset: beta, scale: gamma, into: out, normalized: normalized,
+                                               mean: m, inverseStd: s, rows: rows, channels: c, epsilon: epsilon)
+                    } }
                 } }
             }
         }
@@ -94,7 +98,6 @@ func batchNormForward(_ x: Dual, offset: Dual?, scale: Dual?, epsilon: Float) ->
     if let dxhat = xhatTangent { terms.append((dxhat, scale?.value, offset?.tangent)) }
     if let dgamma = scale?.tangent { terms.append((xhat, dgamma, nil)) }
     if xhatTangent == nil, let dbeta = offset?.tangent { terms.append((Tensor(zeros: [rows, c]), nil, dbeta)) }
-    let y = Channels.scaleShift([(xhat, scale?.value, offset?.value)])
     let saved = BatchNormSaved(xhat: Dual(xhat, tangent: xhatTangent), inverseStd: Dual(inverseStd, tangent: inverseStdTangent))
     return (Dual(y, tangent: terms.isEmpty ? nil : Channels.scaleShift(terms)), saved)
 }
