@@ -94,14 +94,24 @@ public struct ConvNet4: Sendable {
 
     /// Logits `[batch, way]` of images `[batch, imageSize, imageSize, inputChannels]`, with batch
     /// statistics in every batch norm (the transductive setting of MAML and l2b).
+    ///
+    /// The conv biases are kept as parameters (cbfinn and l2b have them) but not added: batch norm
+    /// with batch statistics subtracts each channel's mean, so BN(x·W + b) = BN(x·W) exactly and b
+    /// gets a zero gradient. Skipping the addition saves a pass over each conv output and its
+    /// gradient reduction (a test checks the identity on the network with the biases added).
     public func logits(_ images: Variable, parameters p: [Variable]) -> Variable {
+        logits(images, parameters: p, addingConvBiases: false)
+    }
+
+    /// `logits`, optionally adding the conv biases that batch norm cancels (for the test of that identity).
+    func logits(_ images: Variable, parameters p: [Variable], addingConvBiases: Bool) -> Variable {
         let perBlock = batchNormScale ? 4 : 3
         precondition(p.count == 4 * perBlock + 2, "ConvNet4: expected \(4 * perBlock + 2) parameters, got \(p.count)")
         var h = images
         for block in 0..<4 {
             let base = block * perBlock
             let stride = downsampling == .stride2 ? 2 : 1
-            h = conv2D(h, weights: p[base], bias: p[base + 1], stride: stride, padding: padding)
+            h = conv2D(h, weights: p[base], bias: addingConvBiases ? p[base + 1] : nil, stride: stride, padding: padding)
             h = h.batchNormalized(offset: p[base + 2], scale: batchNormScale ? p[base + 3] : nil,
                                   epsilon: batchNormEpsilon).relu()
             if downsampling == .maxPool { h = h.maxPool2x2() }

@@ -97,6 +97,8 @@ public struct BaseNetworkLayout: Sendable {
     ///     head          0 when `headStartsAtZero` (a constant), θ otherwise
     ///
     /// z `[2·convLayers·filters]` holds every layer's multipliers, then every layer's shifts.
+    /// Batch norm with batch statistics follows every conv and cancels any bias, so the shifts
+    /// z_b change nothing (as in l2b, where they meet the same batch norm); their KL still counts.
     func initialisation(theta: [Variable], z: Variable?, headStartsAtZero: Bool) -> [Variable] {
         zip(adapted, theta).map { index, t in
             let f = filters, shift = convLayers * filters
