@@ -142,9 +142,10 @@ private func multiplyBlock(_ a: UnsafePointer<Float>, _ b: BPanels,
     let scratch = buffer + plan.rows * plan.depth
     let rowPanels = ceilDiv(rows, microRows)
     let columnPanels = ceilDiv(columns, microColumns)
-    // Row-major A is already a row-major panel with row stride k: full panels are read in place
-    // and only a last partial panel is copied (zero-padded). Transposed A is packed.
-    let inPlace = !transposeA
+    // Row-major A is already a row-major panel with row stride k, and a transposed A (stored [k×m])
+    // a depth-major panel with depth stride m: full panels are read in place and only a last partial
+    // panel is copied (zero-padded). A transposed A with long rows is packed (see MatMulBlocking).
+    let inPlace = !transposeA || m <= MatMulBlocking.maxRowsForUnpackedTransposedA
     let fullPanels = rows / microRows
     var depthStart = depthRange.lowerBound
     while depthStart < depthRange.upperBound {
@@ -153,7 +154,7 @@ private func multiplyBlock(_ a: UnsafePointer<Float>, _ b: BPanels,
             packA(a, m: m, k: k, transposed: transposeA, rowStart: rowStart, rows: rows,
                   depthStart: depthStart, depth: depth, into: packedA)
         } else if fullPanels < rowPanels {
-            packA(a, m: m, k: k, transposed: false, rowStart: rowStart + fullPanels * microRows,
+            packA(a, m: m, k: k, transposed: transposeA, rowStart: rowStart + fullPanels * microRows,
                   rows: rows - fullPanels * microRows, depthStart: depthStart, depth: depth,
                   into: packedA + fullPanels * microRows * depth)
         }
@@ -166,11 +167,13 @@ private func multiplyBlock(_ a: UnsafePointer<Float>, _ b: BPanels,
                 let cTile = c + row * n + jr * microColumns
                 let tileRows = min(microRows, rows - ir * microRows)
                 // Two call sites, so the compiler specializes the kernel for each layout's strides.
+                let direct = inPlace && ir < fullPanels
                 if transposeA {
-                    microTile(depth: depth, a: packedA + ir * microRows * depth, layout: .depthMajor, b: bPanel, ldb: ldb,
+                    let aPanel = direct ? a + depthStart * m + row : UnsafePointer(packedA + ir * microRows * depth)
+                    let layout = direct ? APanelLayout(rowStride: 1, depthStride: m) : .depthMajor
+                    microTile(depth: depth, a: aPanel, layout: layout, b: bPanel, ldb: ldb,
                               c: cTile, ldc: n, rows: tileRows, columns: tileColumns, addToC: addToC, scratch: scratch)
                 } else {
-                    let direct = inPlace && ir < fullPanels
                     let aPanel = direct ? a + row * k + depthStart : UnsafePointer(packedA + ir * microRows * depth)
                     microTile(depth: depth, a: aPanel, layout: .rowMajor(rowStride: direct ? k : depth), b: bPanel, ldb: ldb,
                               c: cTile, ldc: n, rows: tileRows, columns: tileColumns, addToC: addToC, scratch: scratch)

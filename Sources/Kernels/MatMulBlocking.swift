@@ -30,6 +30,10 @@ enum MatMulBlocking {
     /// …and n at most this: the kernel steps through B one row (n floats) at a time, and rows
     /// more than 1 KiB apart touch a new page almost every step (1×4096×4096 ran at 1 GFLOP/s).
     static let maxColumnsForUnpackedB = 256
+    /// A transposed A (stored [k×m], every weight gradient colsᵀ·Ȳ) is read in place when m is at
+    /// most this: each depth step reads 6 neighbours, and steps m floats apart stay under 4 KiB
+    /// (4 KiB strides would map every step to the same L1 set). Above it, A is packed.
+    static let maxRowsForUnpackedTransposedA = 960
     /// B panels packed by one parallel task (64 columns: a 256-byte run of each stored row).
     static let panelsPerPackingTask = 4
     /// Largest C (m·n floats) for which k may be split into chunks summed in separate buffers.

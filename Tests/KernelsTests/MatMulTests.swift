@@ -25,6 +25,7 @@ private let awkwardShapes: [GemmShape] = [
     GemmShape(m: 7, n: 13, k: 33), GemmShape(m: 13, n: 7, k: 1), GemmShape(m: 33, n: 65, k: 13),
     GemmShape(m: 65, n: 33, k: 65), GemmShape(m: 6, n: 16, k: 8), GemmShape(m: 12, n: 32, k: 1),
     GemmShape(m: 150, n: 17, k: 300), GemmShape(m: 300, n: 257, k: 129), GemmShape(m: 9, n: 64, k: 600),
+    GemmShape(m: 967, n: 19, k: 23),
 ]
 
 @Test("the awkward shapes reach every part of the blocked plan")
@@ -37,6 +38,9 @@ private func awkwardShapesCoverThePlan() {
     #expect(plans.contains { $0.shape.m % microRows != 0 && $0.shape.n % microColumns != 0 }, "edge tiles")
     #expect(plans.contains { $0.plan.readsBInPlace && $0.shape.n > microColumns }, "B read in place")
     #expect(plans.contains { !$0.plan.readsBInPlace }, "B packed")
+    let transposedInPlace = MatMulBlocking.maxRowsForUnpackedTransposedA
+    #expect(awkwardShapes.contains { $0.m > microRows && $0.m <= transposedInPlace }, "transposed A read in place")
+    #expect(awkwardShapes.contains { $0.m > transposedInPlace }, "transposed A packed")
 }
 
 /// Deterministic uniform values in [-1, 1) (SplitMix64), so failures reproduce.
