@@ -16,6 +16,14 @@ let gemmConvBenchmark = Benchmark(
     try conv4GemmCases().map { try runGemm($0, benchmark: "gemm-conv") }
 }
 
+let gemmConvMaxPoolBenchmark = Benchmark(
+    name: "gemm-conv-w3",
+    summary: "im2col GEMMs of W3's Conv4 (32 filters, max-pool) on 50 images 32×32×3: forward, dW, dCols"
+) {
+    try conv4GemmCases(images: 50, filters: 32, layers: [(32, 3), (16, 32), (8, 32), (4, 32)])
+        .map { try runGemm($0, benchmark: "gemm-conv-w3") }
+}
+
 /// One GEMM problem C[m×n] = op(A)[m×k]·op(B)[k×n] and where it comes from.
 struct GemmCase {
     let pass: String
@@ -29,15 +37,15 @@ struct GemmCase {
     var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
 }
 
-/// The GEMMs of a 4-block conv net (64 filters 3×3, stride 2, padding 1) on 80 images 28×28×1.
-/// Layer l has M = 80·side², K = 9·channels-in, N = 64; sides 14, 7, 4, 2. Per layer:
+/// The GEMMs of a 4-block conv net of 3×3 convolutions, by default W2's (64 filters, stride 2,
+/// padding 1, 80 images 28×28×1: output sides 14, 7, 4, 2). Layer l has M = images·side²,
+/// K = 9·channels-in, N = filters. Per layer:
 ///
 ///     forward   Y[M×N]  = cols[M×K] · W[K×N]
 ///     dW        dW[K×N] = colsᵀ · dY          (transposeA, k = M)
 ///     dCols     dC[M×K] = dY · Wᵀ             (transposeB, k = N)
-func conv4GemmCases() -> [GemmCase] {
-    let images = 80, filters = 64
-    let layers = [(side: 14, channelsIn: 1), (side: 7, channelsIn: 64), (side: 4, channelsIn: 64), (side: 2, channelsIn: 64)]
+func conv4GemmCases(images: Int = 80, filters: Int = 64,
+                    layers: [(side: Int, channelsIn: Int)] = [(14, 1), (7, 64), (4, 64), (2, 64)]) -> [GemmCase] {
     var cases: [GemmCase] = []
     for (index, layer) in layers.enumerated() {
         let rows = images * layer.side * layer.side

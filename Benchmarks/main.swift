@@ -21,6 +21,7 @@ struct BenchmarkFailure: Error, CustomStringConvertible {
 let allBenchmarks: [Benchmark] = [
     gemm1024Benchmark,
     gemmConvBenchmark,
+    gemmConvMaxPoolBenchmark,
     conv4GradBenchmark,
     conv4HVPBenchmark,
     samplerBenchmark,
@@ -28,7 +29,7 @@ let allBenchmarks: [Benchmark] = [
 
 @MainActor func printUsage() {
     print("usage: Benchmarks [--list] [name ...]   (no name runs every benchmark)")
-    for benchmark in allBenchmarks { print("  \(benchmark.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(benchmark.summary)") }
+    for benchmark in allBenchmarks { print("  \(benchmark.name.padding(toLength: 13, withPad: " ", startingAt: 0)) \(benchmark.summary)") }
 }
 
 func fail(_ message: String, status: Int32) -> Never {
