@@ -64,7 +64,7 @@ func matmul(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>,
 func matmulPacked(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
                   m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, accumulate: Bool,
                   threads: Int) {
-    let plan = MatMulPlan(m: m, n: n, k: k, transposeB: transposeB)
+    let plan = MatMulPlan(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)
     let chunks = plan.depthChunks
     let packedB = allocateCacheAligned(plan.columns * k)
     let partials = allocateCacheAligned((chunks - 1) * m * n)

@@ -38,6 +38,10 @@ enum MatMulBlocking {
     static let panelsPerPackingTask = 4
     /// Largest C (m·n floats) for which k may be split into chunks summed in separate buffers.
     static let maxSplitOutput = 1 << 20
+    /// A transposed A with k at least this many times m is cut into depth chunks rather than
+    /// short row blocks (see `MatMulPlan`).
+    /// (W3's layer-2 weight gradient, 288×12800×32: 47 → 81 GFLOP/s on one thread, 2026-11-23.)
+    static let minDepthPerRowForChunks = 4
 }
 
 /// How one `matmul` call is cut up. Depth is split into `passes` equal passes of `depth`,
@@ -55,7 +59,7 @@ struct MatMulPlan {
     let readsBInPlace: Bool
 
     /// - Complexity: O(1).
-    init(m: Int, n: Int, k: Int, transposeB: Bool) {
+    init(m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool) {
         self.k = k
         readsBInPlace = !transposeB && m <= MatMulBlocking.maxRowsForUnpackedB
             && n <= MatMulBlocking.maxColumnsForUnpackedB
@@ -67,10 +71,13 @@ struct MatMulPlan {
         let fitting = max(microColumns, MatMulBlocking.maxPackedB / max(k, 1) / microColumns * microColumns)
         columns = min(roundUp(n, microColumns), fitting)
 
-        // MC: equal row blocks, at most maxRows, more of them when that gives targetTasks.
+        // MC: equal row blocks, at most maxRows, more of them when that gives targetTasks. A deep
+        // product with a transposed A (a weight gradient) keeps its rows together instead, so each
+        // depth step reads long runs of stored A, and gets its tasks from depth chunks below.
         let rowBlocksBySize = ceilDiv(m, MatMulBlocking.maxRows)
         let rowBlocksForTasks = min(MatMulBlocking.targetTasks, ceilDiv(m, MatMulBlocking.minRows))
-        let rowBlocks = max(rowBlocksBySize, rowBlocksForTasks)
+        let deepTransposedA = transposeA && k >= MatMulBlocking.minDepthPerRowForChunks * m
+        let rowBlocks = deepTransposedA ? rowBlocksBySize : max(rowBlocksBySize, rowBlocksForTasks)
         rows = roundUp(ceilDiv(m, rowBlocks), microRows)
 
         // Few row blocks (small m, say a weight gradient C[9×64] with k = 15680): cut the passes
