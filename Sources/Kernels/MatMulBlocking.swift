@@ -24,9 +24,10 @@ enum MatMulBlocking {
     /// Never make a column group narrower than this: each task packs its own A block, which only
     /// pays off when reused across at least 2 panels of B.
     static let minGroupPanels = 2
-    /// A row-major B is read in place, not packed, when m is at most this: with so few rows
-    /// each B element is used once or twice per pass, so a packed copy would cost more than it saves.
-    static let maxRowsForUnpackedB = 2 * microRows
+    /// A row-major B is read in place, not packed, when m is at most this: with so few rows each
+    /// B element is used at most 6 times per pass, so a packed copy costs more than it saves
+    /// (W3's layer-1 weight gradient 27×51200×32: 44 → 50 GFLOP/s on one thread with 36 instead of 12).
+    static let maxRowsForUnpackedB = 6 * microRows
     /// …and n at most this: the kernel steps through B one row (n floats) at a time, and rows
     /// more than 1 KiB apart touch a new page almost every step (1×4096×4096 ran at 1 GFLOP/s).
     static let maxColumnsForUnpackedB = 256
