@@ -10,16 +10,19 @@ extension Variable {
         precondition(shape.count == 4, "maxPool2x2: needs [b, h, w, c], got \(shape)")
         let (b, h, w, c) = (shape[0], shape[1], shape[2], shape[3])
         let (ho, wo) = ceilMode ? ((h + 1) / 2, (w + 1) / 2) : (h / 2, w / 2)
-        var argmax = [Int32](repeating: 0, count: b * ho * wo * c)
-        _ = value.scalars.withUnsafeBufferPointer { x in
-            Tensor.filled(shape: [b, ho, wo, c]) { y in
-                argmax.withUnsafeMutableBufferPointer { indices in
+        let count = b * ho * wo * c
+        var pooled = Tensor(zeros: [])
+        let argmax = [Int32](unsafeUninitializedCapacity: count) { indices, initialized in
+            pooled = value.scalars.withUnsafeBufferPointer { x in
+                Tensor.filled(shape: [b, ho, wo, c]) { y in
                     Kernels.maxPool2x2(x, into: y, argmax: indices, batch: b, height: h, width: w,
                                        channels: c, ceilMode: ceilMode)
                 }
             }
+            initialized = count
         }
-        return gathering(argmax, shape: [b, ho, wo, c])
+        // The kernel's maxima are the gather's value: x[argmax] = y.
+        return gathering(argmax, shape: [b, ho, wo, c], value: pooled)
     }
 
     /// Mean over the spatial axes: `[b, h, w, c] → [b, c]`.
