@@ -1,4 +1,4 @@
-// General matrix multiply: panels of B (and of transposed A), cache blocking, a 6×16 SIMD micro-kernel,
+// General matrix multiply: panels of B (and of A where it cannot be read in place), cache blocking, a 6×16 SIMD micro-kernel,
 // parallel tasks. Bit-identical for any thread count: blocks depend only on the shape, k is summed in order.
 
 /// C[m×n] (+)= op(A)·op(B), row-major contiguous. op(A) is A[m×k], or Aᵀ when transposeA (A stored [k×m]);
@@ -50,7 +50,7 @@ func matmul(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>,
 
 /// The blocked path. For each packed B block of `plan.columns` columns (all of k, packed once and
 /// shared), C is cut into tasks of `plan.rows` × `plan.groupColumns`. Each task, for each depth
-/// pass in order, packs its A block (when A is transposed) and sweeps its micro-tiles:
+/// pass in order, packs its A block (when A is transposed with m > 960; else only a partial last panel) and sweeps its micro-tiles:
 ///
 ///     for jc in column blocks:            pack op(B)[:, jc]                   (parallel over panels)
 ///       for (ic, group) in tasks:         (parallel; disjoint blocks of C)
