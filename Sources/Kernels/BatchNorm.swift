@@ -5,8 +5,8 @@
 /// y = (x − mean)·invStd·(scale ?? 1) + offset, per channel, with
 /// mean[c] = (1/rows) Σᵣ x[r, c], var[c] = (1/rows) Σᵣ (x[r, c] − mean[c])², invStd[c] = 1/√(var[c] + ε).
 /// Two passes over x for the statistics (blocks of 64 rows summed in Float lanes, block sums added in
-/// Double in block order), one pass to normalize. With `normalized`, that pass also writes
-/// x̂ = (x − mean)·invStd there and computes y as x̂·scale + offset (the reference's rounding).
+/// Double in block order), one pass to normalize: x̂ = (x − mean)·invStd, then y = x̂·scale + offset
+/// (the reference's rounding); with `normalized`, x̂ is also written there.
 public func batchNormalize(
     _ x: UnsafeBufferPointer<Float>, offset: UnsafeBufferPointer<Float>, scale: UnsafeBufferPointer<Float>?,
     into y: UnsafeMutableBufferPointer<Float>, normalized: UnsafeMutableBufferPointer<Float>? = nil,
@@ -47,40 +47,22 @@ public func batchNormalize(
         for block in 0..<blocks { total += Double(sp[block * channels + c]) }
         sv[c] = Float(1 / (total / Double(rows) + Double(epsilon)).squareRoot())
     }
-    if sn != nil {
-        // Pass 3 with x̂: x̂ = (x − mean)·invStd, y = x̂·scale + offset.
-        for c in 0..<channels { sp[c] = ss?[c] ?? 1 }  // reuse block 0 of partials as the scale
-        forEachChunk(rows, chunkSize: max(1, 65536 / channels)) { range in
-            for r in range {
-                let row = sx + r * channels, out = sy + r * channels, xhat = sn! + r * channels
-                var c = 0
-                while c + 8 <= channels {
-                    let normalized = (load8(row + c) - load8(sm + c)) * load8(sv + c)
-                    store8(normalized, xhat + c)
-                    store8(normalized * load8(sp + c) + load8(so + c), out + c)
-                    c += 8
-                }
-                while c < channels {
-                    xhat[c] = (row[c] - sm[c]) * sv[c]
-                    out[c] = xhat[c] * sp[c] + so[c]
-                    c += 1
-                }
-            }
-        }
-        return
-    }
-    // Pass 3: y = (x − mean)·(invStd·scale) + offset.
-    for c in 0..<channels { sp[c] = sv[c] * (ss?[c] ?? 1) }  // reuse block 0 of partials as the gain
+    // Pass 3: x̂ = (x − mean)·invStd (stored when `normalized` is given), y = x̂·scale + offset.
+    for c in 0..<channels { sp[c] = ss?[c] ?? 1 }  // reuse block 0 of partials as the scale
     forEachChunk(rows, chunkSize: max(1, 65536 / channels)) { range in
         for r in range {
-            let row = sx + r * channels, out = sy + r * channels
+            let row = sx + r * channels, out = sy + r * channels, xhat = sn.map { $0 + r * channels }
             var c = 0
             while c + 8 <= channels {
-                store8((load8(row + c) - load8(sm + c)) * load8(sp + c) + load8(so + c), out + c)
+                let normalized = (load8(row + c) - load8(sm + c)) * load8(sv + c)
+                if let xhat { store8(normalized, xhat + c) }
+                store8(normalized * load8(sp + c) + load8(so + c), out + c)
                 c += 8
             }
             while c < channels {
-                out[c] = (row[c] - sm[c]) * sp[c] + so[c]
+                let normalized = (row[c] - sm[c]) * sv[c]
+                xhat?[c] = normalized
+                out[c] = normalized * sp[c] + so[c]
                 c += 1
             }
         }
