@@ -17,6 +17,16 @@ public func matmul(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Flo
            accumulate: accumulate, path: .automatic, threads: Parallelism.threads)
 }
 
+/// `matmul` on the calling thread without packing: for the products of a few microseconds inside
+/// per-task code that is already parallel over tasks (a 10×40×40 layer of one sinusoid task).
+/// Same contract as `matmul`.
+public func matmulSerialUnpacked(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>,
+                                 into c: UnsafeMutableBufferPointer<Float>, m: Int, n: Int, k: Int,
+                                 transposeA: Bool = false, transposeB: Bool = false, accumulate: Bool = false) {
+    matmul(a, b, into: c, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
+           accumulate: accumulate, path: .direct, threads: 1)
+}
+
 /// Which algorithm `matmul` uses; tests force each one on every shape.
 enum MatMulPath {
     /// Direct for tiny problems (see `MatMulBlocking.directFlops`) and for m = 1 or n = 1, packed otherwise.

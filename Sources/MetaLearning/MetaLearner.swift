@@ -53,6 +53,9 @@ public struct MetaLearner<Model: FewShotModel>: Sendable {
     /// Drop the Hessian terms of the meta-gradient. True for `.fomaml`; may also be set for
     /// first-order Meta-SGD (α still gets its gradient, which needs no Hessian).
     public var firstOrder: Bool
+    /// Compute MLP regression tasks with `HandDerivedMLP` (same quantities, no tape); false runs them
+    /// through the generic autodiff path like every other model.
+    public var usesHandDerivedMLP = true
 
     public init(model: Model, method: MetaMethod, innerSteps: Int, innerLearningRate: Float,
                 reduction: LossReduction = .mean, batchNormPolicy: BatchNormPolicy = .transductive) {
@@ -101,6 +104,10 @@ public struct MetaLearner<Model: FewShotModel>: Sendable {
     /// The meta-gradient of one task: adapt on the support set, evaluate on the query set,
     /// differentiate through the adaptation (second order unless first-order MAML).
     public func taskGradient(parameters: Parameters, stepSizes: Parameters?, task: FewShotTask) -> TaskGradient {
+        if usesHandDerivedMLP, let mlp = model as? MLP,
+           let result = handDerivedTaskGradient(mlp, parameters: parameters, stepSizes: stepSizes, task: task) {
+            return result
+        }
         let (adapted, context) = partition(parameters)
         let order = adapted + context
         let steps: StepSizes = stepSizes.map { .perElement($0.tensors) } ?? .uniform(innerLearningRate)

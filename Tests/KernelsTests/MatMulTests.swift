@@ -25,7 +25,7 @@ private let awkwardShapes: [GemmShape] = [
     GemmShape(m: 7, n: 13, k: 33), GemmShape(m: 13, n: 7, k: 1), GemmShape(m: 33, n: 65, k: 13),
     GemmShape(m: 65, n: 33, k: 65), GemmShape(m: 6, n: 16, k: 8), GemmShape(m: 12, n: 32, k: 1),
     GemmShape(m: 150, n: 17, k: 300), GemmShape(m: 300, n: 257, k: 129), GemmShape(m: 9, n: 64, k: 600),
-    GemmShape(m: 967, n: 19, k: 23),
+    GemmShape(m: 967, n: 19, k: 23), GemmShape(m: 10, n: 40, k: 40), GemmShape(m: 41, n: 40, k: 10),
 ]
 
 @Test("the awkward shapes reach every part of the blocked plan")
