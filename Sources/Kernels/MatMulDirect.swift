@@ -35,12 +35,30 @@ func matmulDirect(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: Uns
         }
         return
     }
-    // C[i, :] (+)= Σ_p op(A)[i, p] · B[p, :], two rows at a time, held in registers over all p.
+    // C[i, :] (+)= Σ_p op(A)[i, p] · B[p, :], four rows at a time (then pairs), held in registers over all p.
     var i = 0
+    while i + 4 <= m {
+        let quad = RowQuad(a: a + i * rowStride, rowStride: rowStride, depthStride: depthStride, b: b, n: n, k: k,
+                           c: c + i * n, accumulate: accumulate)
+        var j = 0
+        while j + 16 <= n {
+            quad.columns16(j)
+            j += 16
+        }
+        if j + 8 <= n {
+            quad.columns8(j)
+            j += 8
+        }
+        while j < n {
+            quad.column(j)
+            j += 1
+        }
+        i += 4
+    }
     while i < m {
         let rows = min(2, m - i)
-        let strip = RowStrip(a: a + i * rowStride, secondRow: rows == 2 ? rowStride : 0, depthStride: depthStride,
-                             b: b, n: n, k: k, accumulate: accumulate)
+        let strip = RowPair(a: a + i * rowStride, secondRow: rows == 2 ? rowStride : 0, depthStride: depthStride,
+                            b: b, n: n, k: k, accumulate: accumulate)
         let (c0, c1) = (c + i * n, c + (i + rows - 1) * n)  // one row: both are the same row
         var j = 0
         while j + 32 <= n {
@@ -56,76 +74,6 @@ func matmulDirect(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: Uns
             j += 1
         }
         i += rows
-    }
-}
-
-/// Two rows of op(A) (or one, given twice) against the rows of B[k×n]: the register-blocked inner
-/// loops of the direct path. Each C element is its own sum over p = 0..<k in order. With one row,
-/// both register sets compute the same values and store them to the same place.
-private struct RowStrip {
-    let a: UnsafePointer<Float>
-    /// Offset of the second row of op(A) from the first (0 for a single row).
-    let secondRow: Int
-    let depthStride: Int
-    let b: UnsafePointer<Float>
-    let n: Int, k: Int
-    let accumulate: Bool
-
-    /// C[·, j..<j+32] in eight SIMD8 registers.
-    @inline(__always)
-    func columns32(_ j: Int, _ c0: UnsafeMutablePointer<Float>, _ c1: UnsafeMutablePointer<Float>) {
-        var x0 = SIMD8<Float>(), x1 = x0, x2 = x0, x3 = x0, y0 = x0, y1 = x0, y2 = x0, y3 = x0
-        if accumulate {
-            (x0, x1, x2, x3) = (load8(c0 + j), load8(c0 + j + 8), load8(c0 + j + 16), load8(c0 + j + 24))
-            (y0, y1, y2, y3) = (load8(c1 + j), load8(c1 + j + 8), load8(c1 + j + 16), load8(c1 + j + 24))
-        }
-        for p in 0..<k {
-            let s = SIMD8<Float>(repeating: a[p * depthStride])
-            let t = SIMD8<Float>(repeating: a[secondRow + p * depthStride])
-            let bRow = b + p * n + j
-            let (b0, b1, b2, b3) = (load8(bRow), load8(bRow + 8), load8(bRow + 16), load8(bRow + 24))
-            x0 = x0.addingProduct(s, b0)
-            x1 = x1.addingProduct(s, b1)
-            x2 = x2.addingProduct(s, b2)
-            x3 = x3.addingProduct(s, b3)
-            y0 = y0.addingProduct(t, b0)
-            y1 = y1.addingProduct(t, b1)
-            y2 = y2.addingProduct(t, b2)
-            y3 = y3.addingProduct(t, b3)
-        }
-        store8(y0, c1 + j)
-        store8(y1, c1 + j + 8)
-        store8(y2, c1 + j + 16)
-        store8(y3, c1 + j + 24)
-        store8(x0, c0 + j)
-        store8(x1, c0 + j + 8)
-        store8(x2, c0 + j + 16)
-        store8(x3, c0 + j + 24)
-    }
-
-    /// C[·, j..<j+8] in two SIMD8 registers.
-    @inline(__always)
-    func columns8(_ j: Int, _ c0: UnsafeMutablePointer<Float>, _ c1: UnsafeMutablePointer<Float>) {
-        var x = accumulate ? load8(c0 + j) : SIMD8<Float>(), y = accumulate ? load8(c1 + j) : SIMD8<Float>()
-        for p in 0..<k {
-            let bRow = load8(b + p * n + j)
-            x = x.addingProduct(SIMD8(repeating: a[p * depthStride]), bRow)
-            y = y.addingProduct(SIMD8(repeating: a[secondRow + p * depthStride]), bRow)
-        }
-        store8(y, c1 + j)
-        store8(x, c0 + j)
-    }
-
-    /// C[·, j], scalar.
-    @inline(__always)
-    func column(_ j: Int, _ c0: UnsafeMutablePointer<Float>, _ c1: UnsafeMutablePointer<Float>) {
-        var x: Float = accumulate ? c0[j] : 0, y: Float = accumulate ? c1[j] : 0
-        for p in 0..<k {
-            x = x.addingProduct(a[p * depthStride], b[p * n + j])
-            y = y.addingProduct(a[secondRow + p * depthStride], b[p * n + j])
-        }
-        c1[j] = y
-        c0[j] = x
     }
 }
 

@@ -4,42 +4,55 @@
 
 import Kernels
 
+/// Inputs [rows × n_0] and targets [rows × n_L] of one regression set, flat.
+struct RegressionSet {
+    let inputs: FloatBuffer
+    let targets: FloatBuffer
+    let rows: Int
+}
+
 extension HandDerivedMLP {
     /// `metaGradient(at:…)` for the squared error of this MLP on one regression task.
     ///
     /// - Parameters:
     ///   - theta: θ₀, flat in parameter order.
     ///   - stepSizes: s per element, flat (Meta-SGD), or nil for the uniform `alpha`.
-    ///   - support, query: inputs [rows × n_0] and targets [rows × n_L], flat, with their row counts.
-    /// - Returns: the query loss at θ_K, dL/dθ₀ (∇L at θ_K when first order) and dL/ds, flat.
-    func metaGradient(at theta: [Float], stepSizes: [Float]?, alpha: Float,
-                      support: (inputs: [Float], targets: [Float], rows: Int),
-                      query: (inputs: [Float], targets: [Float], rows: Int),
-                      innerSteps: Int, firstOrder: Bool) -> (loss: Float, gradient: [Float], stepSizeGradient: [Float]) {
-        /// s ⊙ x.
-        func step(_ x: [Float]) -> [Float] {
-            guard let rates = stepSizes else { return elementwise(x) { scale($0, by: alpha, into: $1) } }
-            return elementwise(rates, x) { multiply($0, $1, into: $2) }
+    ///   - arena: holds every buffer made here, including the results.
+    /// - Returns: the query loss at θ_K, dL/dθ₀ (∇L at θ_K when first order) and dL/ds.
+    func metaGradient(at theta: FloatBuffer, stepSizes: FloatBuffer?, alpha: Float, support: RegressionSet,
+                      query: RegressionSet, innerSteps: Int, firstOrder: Bool,
+                      arena: FloatArena) -> (loss: Float, gradient: FloatBuffer, stepSizeGradient: FloatBuffer) {
+        /// out = s ⊙ x.
+        func step(_ x: FloatBuffer) -> FloatBuffer {
+            let out = arena.take(x.count)
+            if let rates = stepSizes {
+                multiply(UnsafeBufferPointer(rates), UnsafeBufferPointer(x), into: out)
+            } else {
+                scale(UnsafeBufferPointer(x), by: alpha, into: out)
+            }
+            return out
         }
         // Adapt: θₖ₊₁ = θₖ − s ⊙ ∇L_support(θₖ), keeping each θₖ and its pass.
         var trajectory = [theta]
         var passes: [MLPPass] = []
         for k in 0..<innerSteps {
-            let pass = self.pass(trajectory[k], inputs: support.inputs, targets: support.targets, rows: support.rows)
+            let pass = self.pass(trajectory[k], inputs: support.inputs, targets: support.targets, rows: support.rows, arena: arena)
             passes.append(pass)
-            trajectory.append(elementwise(trajectory[k], step(pass.gradient)) { subtract($0, $1, into: $2) })
+            let next = step(pass.gradient)
+            subtract(UnsafeBufferPointer(trajectory[k]), UnsafeBufferPointer(next), into: next)
+            trajectory.append(next)
         }
-        let queryPass = pass(trajectory[innerSteps], inputs: query.inputs, targets: query.targets, rows: query.rows)
-        var adjoint = queryPass.gradient
-        var stepSizeAdjoint = [Float](repeating: 0, count: parameterCount)
+        let queryPass = pass(trajectory[innerSteps], inputs: query.inputs, targets: query.targets, rows: query.rows, arena: arena)
+        let adjoint = arena.copy(UnsafeBufferPointer(queryPass.gradient))
+        let stepSizeAdjointNegated = arena.zeros(parameterCount)  // −s̄, accumulated with addProduct
         // Adjoint: s̄ −= ∇L_support(θₖ) ⊙ ḡₖ₊₁;  ḡₖ = ḡₖ₊₁ − H(θₖ)·(s ⊙ ḡₖ₊₁).
         for k in stride(from: innerSteps - 1, through: 0, by: -1) {
-            let product = elementwise(passes[k].gradient, adjoint) { multiply($0, $1, into: $2) }
-            stepSizeAdjoint = elementwise(stepSizeAdjoint, product) { subtract($0, $1, into: $2) }
+            addProduct(UnsafeBufferPointer(passes[k].gradient), UnsafeBufferPointer(adjoint), into: stepSizeAdjointNegated)
             if firstOrder { continue }
-            let hv = hessianVector(trajectory[k], at: passes[k], along: step(adjoint), rows: support.rows)
-            adjoint = elementwise(adjoint, hv) { subtract($0, $1, into: $2) }
+            let hv = hessianVector(trajectory[k], at: passes[k], along: step(adjoint), arena: arena)
+            subtract(UnsafeBufferPointer(adjoint), UnsafeBufferPointer(hv), into: adjoint)
         }
-        return (queryPass.loss, adjoint, stepSizeAdjoint)
+        scale(UnsafeBufferPointer(stepSizeAdjointNegated), by: -1, into: stepSizeAdjointNegated)
+        return (queryPass.loss, adjoint, stepSizeAdjointNegated)
     }
 }

@@ -1,6 +1,6 @@
 // The sinusoid regressor's derivatives written out by hand: a ReLU MLP with the squared error, its
 // gradient (backpropagation) and its Hessian-vector product (Pearlmutter's R-operator), on flat
-// arrays with no tape. `MetaLearner` uses it for MLP regression tasks because a 1-40-40-1 task is so
+// buffers with no tape. `MetaLearner` uses it for MLP regression tasks because a 1-40-40-1 task is so
 // small that the engine's per-op bookkeeping costs more than its arithmetic. The tests check it
 // against the generic autodiff path (`metaGradient` over `MLP`), which is itself checked against
 // finite differences.
@@ -17,24 +17,31 @@
 
 import Kernels
 
+typealias FloatBuffer = UnsafeMutableBufferPointer<Float>
+
 /// One forward and backward pass of the squared error at one θ, kept for the Hessian-vector product.
+/// Its buffers live in the arena that made it.
 struct MLPPass {
-    /// h_0 = x, h_1 … h_{L−1}: the input of each layer, [rows × n_j].
-    var layerInputs: [[Float]]
-    /// δ_j = ∂loss/∂a_j, [rows × n_{j+1}].
-    var deltas: [[Float]]
-    /// ∇loss, flat in parameter order (see `HandDerivedMLP`).
-    var gradient: [Float]
-    var loss: Float
+    let rows: Int
+    /// h_0 = x, h_1 … h_{L−1} back to back (`HandDerivedMLP.input`).
+    let inputs: FloatBuffer
+    /// δ_j = ∂loss/∂a_j, back to back (`HandDerivedMLP.delta`).
+    let deltas: FloatBuffer
+    /// ∇loss in parameter order.
+    let gradient: FloatBuffer
+    /// W_jᵀ [n_{j+1} × n_j] where W_j is in the parameters (j ≥ 1), so δ_j W_jᵀ is a row-major product.
+    let transposedWeights: FloatBuffer
+    let loss: Float
 }
 
-/// A ReLU MLP with layer sizes n_0 … n_L and the squared error. Its parameters are one flat array in
-/// the order of `MLP`: W_0 [n_0 × n_1], b_0 [n_1], W_1, b_1, …
+/// A ReLU MLP with layer sizes n_0 … n_L and the squared error. Its parameters are one flat buffer
+/// in the order of `MLP`: W_0 [n_0 × n_1], b_0 [n_1], W_1, b_1, …
 struct HandDerivedMLP {
     let sizes: [Int]
-    /// Where W_j and b_j start in the flat parameters.
     let weightOffsets: [Int], biasOffsets: [Int]
     let parameterCount: Int
+    /// h_j starts at rows · inputStarts[j] in `MLPPass.inputs`, δ_j at rows · deltaStarts[j] in `deltas`.
+    let inputStarts: [Int], deltaStarts: [Int]
     var layers: Int { sizes.count - 1 }
 
     init(sizes: [Int]) {
@@ -47,118 +54,107 @@ struct HandDerivedMLP {
             offset += sizes[j + 1]
         }
         (weightOffsets, biasOffsets, parameterCount) = (weights, biases, offset)
+        inputStarts = (0..<sizes.count).map { sizes[..<$0].reduce(0, +) }
+        deltaStarts = (0..<sizes.count).map { sizes[1..<($0 + 1)].reduce(0, +) }
     }
+
+    func weights(_ parameters: FloatBuffer, _ j: Int) -> FloatBuffer { view(parameters, weightOffsets[j], sizes[j] * sizes[j + 1]) }
+    func bias(_ parameters: FloatBuffer, _ j: Int) -> FloatBuffer { view(parameters, biasOffsets[j], sizes[j + 1]) }
+    func input(_ inputs: FloatBuffer, _ j: Int, rows: Int) -> FloatBuffer { view(inputs, rows * inputStarts[j], rows * sizes[j]) }
+    func delta(_ deltas: FloatBuffer, _ j: Int, rows: Int) -> FloatBuffer { view(deltas, rows * deltaStarts[j], rows * sizes[j + 1]) }
 
     /// Forward, loss and backward at θ for inputs x [rows × n_0] and targets t [rows × n_L].
-    func pass(_ theta: [Float], inputs x: [Float], targets t: [Float], rows: Int) -> MLPPass {
-        var inputs = [x]
-        var y: [Float] = []
+    func pass(_ theta: FloatBuffer, inputs x: FloatBuffer, targets t: FloatBuffer, rows: Int, arena: FloatArena) -> MLPPass {
+        let inputs = arena.take(rows * inputStarts[layers])
+        _ = input(inputs, 0, rows: rows).initialize(fromContentsOf: x)
+        let error = arena.take(rows * sizes[layers])
         for j in 0..<layers {
-            var a = repeatedRows(theta, biasOffsets[j], sizes[j + 1], rows)
-            multiply(inputs[j], theta, at: weightOffsets[j], into: &a, m: rows, n: sizes[j + 1], k: sizes[j])
-            if j == layers - 1 { y = a; break }
-            inputs.append(elementwise(a) { relu($0, into: $1) })
+            let a = j == layers - 1 ? error : input(inputs, j + 1, rows: rows)
+            affine(input(inputs, j, rows: rows), weights(theta, j), bias(theta, j), into: a, rows: rows, layer: j)
+            if j < layers - 1 { relu(UnsafeBufferPointer(a), into: a) }
         }
-        let meanFactor = 1 / Float(rows)
-        let error = elementwise(y, t) { subtract($0, $1, into: $2) }
-        let loss = error.withUnsafeBufferPointer { dot($0, $0) } * meanFactor
-        var delta = elementwise(error) { scale($0, by: 2 * meanFactor, into: $1) }
-        var deltas = [[Float]](repeating: [], count: layers)
-        var gradient = [Float](repeating: 0, count: parameterCount)
-        for j in stride(from: layers - 1, through: 0, by: -1) {
-            deltas[j] = delta
-            addLayerGradient(inputs[j], delta, layer: j, rows: rows, into: &gradient)
-            if j == 0 { break }
-            var back = [Float](repeating: 0, count: rows * sizes[j])
-            multiply(delta, theta, transposedAt: weightOffsets[j], into: &back, m: rows, n: sizes[j], k: sizes[j + 1])
-            delta = elementwise(back, inputs[j]) { keepWherePositive($0, where: $1, into: $2) }
+        subtract(UnsafeBufferPointer(error), UnsafeBufferPointer(t), into: error)  // y − t
+        let loss = dot(UnsafeBufferPointer(error), UnsafeBufferPointer(error)) / Float(rows)
+        let deltas = arena.take(rows * deltaStarts[layers])
+        scale(UnsafeBufferPointer(error), by: 2 / Float(rows), into: delta(deltas, layers - 1, rows: rows))
+        let gradient = arena.zeros(parameterCount)
+        let transposed = transposedWeights(theta, arena: arena)
+        for j in stride(from: layers - 1, through: 1, by: -1) {
+            let back = delta(deltas, j - 1, rows: rows)
+            multiply(delta(deltas, j, rows: rows), weights(transposed, j), into: back, m: rows, n: sizes[j], k: sizes[j + 1])
+            keepWherePositive(UnsafeBufferPointer(back), where: UnsafeBufferPointer(input(inputs, j, rows: rows)), into: back)
         }
-        return MLPPass(layerInputs: inputs, deltas: deltas, gradient: gradient, loss: loss)
+        for j in 0..<layers {
+            addLayerGradient(input(inputs, j, rows: rows), delta(deltas, j, rows: rows), layer: j, rows: rows, into: gradient)
+        }
+        return MLPPass(rows: rows, inputs: inputs, deltas: deltas, gradient: gradient, transposedWeights: transposed, loss: loss)
     }
 
-    /// H(θ)·v, the Hessian of the loss at θ along v (flat), from a stored `pass` at θ.
-    func hessianVector(_ theta: [Float], at pass: MLPPass, along v: [Float], rows: Int) -> [Float] {
-        let inputs = pass.layerInputs
-        var rInputs: [[Float]] = [[]]  // Rh_0 = 0: the inputs do not depend on θ
-        var rOutput: [Float] = []
+    /// H(θ)·v, the Hessian of the loss at θ along v, from a stored `pass` at θ.
+    func hessianVector(_ theta: FloatBuffer, at pass: MLPPass, along v: FloatBuffer, arena: FloatArena) -> FloatBuffer {
+        let rows = pass.rows
+        let h = { (j: Int) in self.input(pass.inputs, j, rows: rows) }
+        let rInputs = arena.take(rows * inputStarts[layers])  // Rh_j in the layout of h_j; Rh_0 = 0 is never read
+        let rDeltas = arena.take(rows * deltaStarts[layers])  // Rδ_j in the layout of δ_j
         for j in 0..<layers {
-            var ra = repeatedRows(v, biasOffsets[j], sizes[j + 1], rows)
-            multiply(inputs[j], v, at: weightOffsets[j], into: &ra, m: rows, n: sizes[j + 1], k: sizes[j])
-            if j > 0 { multiply(rInputs[j], theta, at: weightOffsets[j], into: &ra, m: rows, n: sizes[j + 1], k: sizes[j]) }
-            if j == layers - 1 { rOutput = ra; break }
-            rInputs.append(elementwise(ra, inputs[j + 1]) { keepWherePositive($0, where: $1, into: $2) })
+            let ra = j == layers - 1 ? delta(rDeltas, j, rows: rows) : input(rInputs, j + 1, rows: rows)
+            affine(h(j), weights(v, j), bias(v, j), into: ra, rows: rows, layer: j)
+            if j > 0 { multiply(input(rInputs, j, rows: rows), weights(theta, j), into: ra, m: rows, n: sizes[j + 1], k: sizes[j], accumulate: true) }
+            if j < layers - 1 { keepWherePositive(UnsafeBufferPointer(ra), where: UnsafeBufferPointer(h(j + 1)), into: ra) }
         }
-        var rDelta = elementwise(rOutput) { scale($0, by: 2 / Float(rows), into: $1) }
-        var product = [Float](repeating: 0, count: parameterCount)
-        for j in stride(from: layers - 1, through: 0, by: -1) {
-            addLayerGradient(inputs[j], rDelta, layer: j, rows: rows, into: &product)
-            if j > 0 { addLayerGradient(rInputs[j], pass.deltas[j], layer: j, rows: rows, biases: false, into: &product) }
-            if j == 0 { break }
-            var back = [Float](repeating: 0, count: rows * sizes[j])
-            multiply(rDelta, theta, transposedAt: weightOffsets[j], into: &back, m: rows, n: sizes[j], k: sizes[j + 1])
-            multiply(pass.deltas[j], v, transposedAt: weightOffsets[j], into: &back, m: rows, n: sizes[j], k: sizes[j + 1])
-            rDelta = elementwise(back, inputs[j]) { keepWherePositive($0, where: $1, into: $2) }
+        let last = delta(rDeltas, layers - 1, rows: rows)
+        scale(UnsafeBufferPointer(last), by: 2 / Float(rows), into: last)
+        let transposedDirection = transposedWeights(v, arena: arena)
+        for j in stride(from: layers - 1, through: 1, by: -1) {
+            let back = delta(rDeltas, j - 1, rows: rows)
+            multiply(delta(rDeltas, j, rows: rows), weights(pass.transposedWeights, j), into: back, m: rows, n: sizes[j], k: sizes[j + 1])
+            multiply(delta(pass.deltas, j, rows: rows), weights(transposedDirection, j), into: back,
+                     m: rows, n: sizes[j], k: sizes[j + 1], accumulate: true)
+            keepWherePositive(UnsafeBufferPointer(back), where: UnsafeBufferPointer(h(j)), into: back)
+        }
+        let product = arena.zeros(parameterCount)
+        for j in 0..<layers {
+            addLayerGradient(h(j), delta(rDeltas, j, rows: rows), layer: j, rows: rows, into: product)
+            if j > 0 {
+                addLayerGradient(input(rInputs, j, rows: rows), delta(pass.deltas, j, rows: rows), layer: j, rows: rows,
+                                 biases: false, into: product)
+            }
         }
         return product
     }
 
-    /// out[W_j] += h_jᵀ δ and, with `biases`, out[b_j] += Σ_rows δ.
-    private func addLayerGradient(_ h: [Float], _ delta: [Float], layer j: Int, rows: Int, biases: Bool = true,
-                                  into out: inout [Float]) {
-        let (weights, bias) = ((weightOffsets[j], sizes[j] * sizes[j + 1]), (biasOffsets[j], sizes[j + 1]))
-        h.withUnsafeBufferPointer { h in
-            delta.withUnsafeBufferPointer { delta in
-                out.withUnsafeMutableBufferPointer { out in
-                    matmulSerialUnpacked(h, delta, into: slice(out, weights), m: sizes[j], n: sizes[j + 1], k: rows,
-                                         transposeA: true, accumulate: true)
-                    if biases { sumAxis(delta, into: slice(out, bias), outer: 1, axis: rows, inner: sizes[j + 1], accumulate: true) }
-                }
-            }
+    /// out = h W_j + b_j for h [rows × n_j].
+    private func affine(_ h: FloatBuffer, _ w: FloatBuffer, _ b: FloatBuffer, into out: FloatBuffer, rows: Int, layer j: Int) {
+        for r in 0..<rows { _ = view(out, r * b.count, b.count).update(fromContentsOf: b) }
+        multiply(h, w, into: out, m: rows, n: sizes[j + 1], k: sizes[j], accumulate: true)
+    }
+
+    /// out[W_j] += h_jᵀ δ_j and, with `biases`, out[b_j] += Σ_rows δ_j.
+    private func addLayerGradient(_ h: FloatBuffer, _ delta: FloatBuffer, layer j: Int, rows: Int, biases: Bool = true,
+                                  into out: FloatBuffer) {
+        matmulSerialUnpacked(UnsafeBufferPointer(h), UnsafeBufferPointer(delta), into: weights(out, j),
+                             m: sizes[j], n: sizes[j + 1], k: rows, transposeA: true, accumulate: true)
+        if biases {
+            sumAxis(UnsafeBufferPointer(delta), into: bias(out, j), outer: 1, axis: rows, inner: sizes[j + 1], accumulate: true)
         }
     }
 
-    /// c += a · W_j (or a · W_jᵀ with `transposedAt`) for W_j stored in `parameters` at `offset`.
-    private func multiply(_ a: [Float], _ parameters: [Float], at offset: Int? = nil, transposedAt transposed: Int? = nil,
-                          into c: inout [Float], m: Int, n: Int, k: Int) {
-        a.withUnsafeBufferPointer { a in
-            parameters.withUnsafeBufferPointer { p in
-                c.withUnsafeMutableBufferPointer { c in
-                    let w = UnsafeBufferPointer(rebasing: p[(offset ?? transposed!)..<((offset ?? transposed!) + n * k)])
-                    matmulSerialUnpacked(a, w, into: c, m: m, n: n, k: k, transposeB: transposed != nil, accumulate: true)
-                }
-            }
+    /// W_jᵀ for j ≥ 1, each at W_j's offset (the other floats are unspecified).
+    private func transposedWeights(_ parameters: FloatBuffer, arena: FloatArena) -> FloatBuffer {
+        let out = arena.take(parameterCount)
+        for j in 1..<max(1, layers) {
+            transpose2D(UnsafeBufferPointer(weights(parameters, j)), into: weights(out, j), rows: sizes[j], cols: sizes[j + 1])
         }
+        return out
     }
 }
 
-/// The bias at `offset` of `parameters` (`count` floats) repeated `rows` times: [rows × count].
-private func repeatedRows(_ parameters: [Float], _ offset: Int, _ count: Int, _ rows: Int) -> [Float] {
-    [Float](unsafeUninitializedCapacity: rows * count) { out, initialized in
-        parameters.withUnsafeBufferPointer { p in
-            for r in 0..<rows { (out.baseAddress! + r * count).initialize(from: p.baseAddress! + offset, count: count) }
-        }
-        initialized = rows * count
-    }
+/// c (+)= a · b, row-major, serial and unpacked.
+private func multiply(_ a: FloatBuffer, _ b: FloatBuffer, into c: FloatBuffer, m: Int, n: Int, k: Int, accumulate: Bool = false) {
+    matmulSerialUnpacked(UnsafeBufferPointer(a), UnsafeBufferPointer(b), into: c, m: m, n: n, k: k, accumulate: accumulate)
 }
 
-/// out[offset ..< offset + count] of a flat buffer.
-private func slice(_ buffer: UnsafeMutableBufferPointer<Float>, _ range: (offset: Int, count: Int)) -> UnsafeMutableBufferPointer<Float> {
-    UnsafeMutableBufferPointer(rebasing: buffer[range.offset..<(range.offset + range.count)])
-}
-
-/// `kernel(x, out)` into a new array of x's size.
-func elementwise(_ x: [Float], _ kernel: (UnsafeBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Void) -> [Float] {
-    [Float](unsafeUninitializedCapacity: x.count) { out, count in
-        x.withUnsafeBufferPointer { kernel($0, out) }
-        count = x.count
-    }
-}
-
-/// `kernel(a, b, out)` into a new array of a's size.
-func elementwise(_ a: [Float], _ b: [Float],
-                 _ kernel: (UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Void) -> [Float] {
-    [Float](unsafeUninitializedCapacity: a.count) { out, count in
-        a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { kernel(a, $0, out) } }
-        count = a.count
-    }
+/// buffer[start ..< start + count].
+func view(_ buffer: FloatBuffer, _ start: Int, _ count: Int) -> FloatBuffer {
+    FloatBuffer(rebasing: buffer[start..<(start + count)])
 }

@@ -14,20 +14,37 @@ extension MetaLearner {
               task.queryInputs.shape == [queryTargets.shape[0], sizes[0]],
               supportTargets.shape.dropFirst() == [sizes.last!], queryTargets.shape.dropFirst() == [sizes.last!],
               parameters.tensors.count == 2 * (sizes.count - 1) else { return nil }
-        let result = HandDerivedMLP(sizes: sizes).metaGradient(
-            at: parameters.tensors.flatMap(\.scalars), stepSizes: stepSizes?.tensors.flatMap(\.scalars), alpha: innerLearningRate,
-            support: (task.supportInputs.scalars, supportTargets.scalars, supportTargets.shape[0]),
-            query: (task.queryInputs.scalars, queryTargets.scalars, queryTargets.shape[0]),
-            innerSteps: innerSteps, firstOrder: firstOrder)
-        /// A flat array cut into tensors of the parameters' shapes.
-        func tensors(_ flat: [Float]) -> [Tensor] {
+        let arena = FloatArena()
+        let mlp = HandDerivedMLP(sizes: sizes)
+        let result = mlp.metaGradient(
+            at: arena.flat(parameters.tensors), stepSizes: stepSizes.map { arena.flat($0.tensors) }, alpha: innerLearningRate,
+            support: RegressionSet(inputs: arena.flat([task.supportInputs]), targets: arena.flat([supportTargets]),
+                                   rows: supportTargets.shape[0]),
+            query: RegressionSet(inputs: arena.flat([task.queryInputs]), targets: arena.flat([queryTargets]),
+                                 rows: queryTargets.shape[0]),
+            innerSteps: innerSteps, firstOrder: firstOrder, arena: arena)
+        /// A flat buffer cut into tensors of the parameters' shapes.
+        func tensors(_ flat: FloatBuffer) -> [Tensor] {
             var start = 0
             return parameters.tensors.map { tensor in
                 defer { start += tensor.count }
-                return Tensor(shape: tensor.shape, scalars: Array(flat[start..<(start + tensor.count)]))
+                return Tensor(shape: tensor.shape, scalars: Array(view(flat, start, tensor.count)))
             }
         }
         return TaskGradient(queryLoss: result.loss, queryAccuracy: nil, parameterGradient: tensors(result.gradient),
                             stepSizeGradient: stepSizes == nil ? nil : tensors(result.stepSizeGradient))
+    }
+}
+
+extension FloatArena {
+    /// The scalars of `tensors` one after another.
+    func flat(_ tensors: [Tensor]) -> FloatBuffer {
+        let out = take(tensors.reduce(0) { $0 + $1.count })
+        var start = 0
+        for tensor in tensors {
+            _ = view(out, start, tensor.count).update(fromContentsOf: tensor.scalars)
+            start += tensor.count
+        }
+        return out
     }
 }
