@@ -33,16 +33,31 @@ public func transpose2D(
     }
 }
 
-/// Transposes one 8×8 block: eight row loads, lane shuffles, eight row stores.
+/// Transposes one 8×8 block: eight row loads, three rounds of even/odd lane splits, eight row stores.
+///
+/// With the 64 floats in row order, element (r, c) sits at index 8r + c, bits r₂r₁r₀c₂c₁c₀. Taking
+/// the even-indexed floats, then the odd ones, moves the lowest bit to the top; three rounds give
+/// c₂c₁c₀r₂r₁r₀ = 8c + r, the transposed position. Each round makes output row m (< 4) from the even
+/// lanes of rows 2m, 2m + 1 and row m + 4 from their odd lanes.
 @inline(__always)
 func transpose8x8(
     _ x: UnsafePointer<Float>, rowStride xs: Int, into y: UnsafeMutablePointer<Float>, rowStride ys: Int
 ) {
-    let a0 = load8(x), a1 = load8(x + xs), a2 = load8(x + 2 * xs), a3 = load8(x + 3 * xs)
-    let a4 = load8(x + 4 * xs), a5 = load8(x + 5 * xs), a6 = load8(x + 6 * xs), a7 = load8(x + 7 * xs)
-    for j in 0..<8 {
-        store8(SIMD8(a0[j], a1[j], a2[j], a3[j], a4[j], a5[j], a6[j], a7[j]), y + j * ys)
+    var v = (load8(x), load8(x + xs), load8(x + 2 * xs), load8(x + 3 * xs),
+             load8(x + 4 * xs), load8(x + 5 * xs), load8(x + 6 * xs), load8(x + 7 * xs))
+    for _ in 0..<3 {
+        let p0 = SIMD16(lowHalf: v.0, highHalf: v.1), p1 = SIMD16(lowHalf: v.2, highHalf: v.3)
+        let p2 = SIMD16(lowHalf: v.4, highHalf: v.5), p3 = SIMD16(lowHalf: v.6, highHalf: v.7)
+        v = (p0.evenHalf, p1.evenHalf, p2.evenHalf, p3.evenHalf, p0.oddHalf, p1.oddHalf, p2.oddHalf, p3.oddHalf)
     }
+    store8(v.0, y)
+    store8(v.1, y + ys)
+    store8(v.2, y + 2 * ys)
+    store8(v.3, y + 3 * ys)
+    store8(v.4, y + 4 * ys)
+    store8(v.5, y + 5 * ys)
+    store8(v.6, y + 6 * ys)
+    store8(v.7, y + 7 * ys)
 }
 
 /// Plain-loop specification of `transpose2D`.
