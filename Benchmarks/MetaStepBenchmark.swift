@@ -3,6 +3,7 @@
 // inner loop like every other parameter; convolutions use padding 1.
 //
 //   W1      sinusoid MAML, MLP 1-40-40-1, K = 10 + 10, meta-batch 25, 1 step α 0.01, second order
+//           (the hand-derived MLP path; W1-generic runs it through the autodiff engine)
 //   W2      Omniglot Conv4 (64 filters, stride 2, flatten 256 → 5), 5-way 1-shot, 15 queries/class,
 //           meta-batch 32, 1 step α 0.4, second order;  W2-FO first order
 //   W3      Conv4 + max-pool (32 filters), 32×32×3, 5-way 10-shot, 15 queries/class, meta-batch 4,
@@ -105,6 +106,12 @@ let metaStepBenchmarks: [Benchmark] = [
         let learner = MetaLearner(model: MLP(), method: .maml, innerSteps: 1, innerLearningRate: 0.01)
         let workload = MetaStepWorkload(learner: learner, tasks: randomSinusoidTasks(count: 25, shots: 10, seed: 3), seed: 4)
         return [try runMetaStep("W1", workload, minimumRuns: 200, minimumSeconds: 2)]
+    },
+    Benchmark(name: "W1-generic", summary: "W1 through the generic autodiff path instead of the hand-derived MLP") {
+        var learner = MetaLearner(model: MLP(), method: .maml, innerSteps: 1, innerLearningRate: 0.01)
+        learner.usesHandDerivedMLP = false
+        let workload = MetaStepWorkload(learner: learner, tasks: randomSinusoidTasks(count: 25, shots: 10, seed: 3), seed: 4)
+        return [try runMetaStep("W1-generic", workload, minimumRuns: 200, minimumSeconds: 2)]
     },
     Benchmark(name: "W2", summary: "Omniglot Conv4 MAML meta-iteration, 5-way 1-shot, batch 32, second order") {
         let tasks = randomImageTasks(count: 32, way: 5, shot: 1, queries: 15, side: 28, channels: 1, seed: 5)
