@@ -34,4 +34,6 @@ let convCases: [ConvCase] = [
     ConvCase(1, 65, 3, 1, k: 3, s: 1, .same, cout: 1),
     ConvCase(1, 2, 2, 3, k: 4, s: 2, .symmetric(1), cout: 2),
     ConvCase(0, 5, 5, 3, k: 3, s: 1, .valid, cout: 2),
+    ConvCase(2, 7, 7, 16, k: 3, s: 2, .symmetric(1), cout: 3),
+    ConvCase(1, 9, 8, 2, k: 2, s: 3, .valid, cout: 2),
 ]
