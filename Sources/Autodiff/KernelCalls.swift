@@ -15,6 +15,22 @@ extension Tensor {
         return Tensor(shape: shape, scalars: scalars)
     }
 
+    /// Two new tensors of `shape` written by one kernel call (every element of both must be written).
+    static func filledPair(shape: [Int], _ fill: (UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Void)
+        -> (Tensor, Tensor)
+    {
+        let count = shape.reduce(1, *)
+        var second: [Float] = []
+        let first = [Float](unsafeUninitializedCapacity: count) { a, initializedA in
+            second = [Float](unsafeUninitializedCapacity: count) { b, initializedB in
+                fill(a, b)
+                initializedB = count
+            }
+            initializedA = count
+        }
+        return (Tensor(shape: shape, scalars: first), Tensor(shape: shape, scalars: second))
+    }
+
     /// Applies an elementwise kernel `x → out` and returns `out` with the shape of `self`.
     @inlinable
     func map(_ kernel: (UnsafeBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Void) -> Tensor {

@@ -74,17 +74,14 @@ func batchNormForward(_ x: Dual, offset: Dual?, scale: Dual?, epsilon: Float) ->
     var inverseStd = Tensor(zeros: [c])
     var mean = Tensor(zeros: [c])
     // One kernel call: the statistics, x̂ and y = γ·x̂ + β.
-    var y = Tensor(zeros: [])
-    let xhat = x.value.scalars.withUnsafeBufferPointer { px in
-        Tensor.filled(shape: [rows, c]) { normalized in
-            y = Tensor.filled(shape: [rows, c]) { out in
-                offsetValue.scalars.withUnsafeBufferPointer { beta in Channels.withOptionalBuffer(scale?.value) { gamma in
-                    mean.scalars.withUnsafeMutableBufferPointer { m in inverseStd.scalars.withUnsafeMutableBufferPointer { s in
-                        Kernels.batchNormalize(px, offset: beta, scale: gamma, into: out, normalized: normalized,
-                                               mean: m, inverseStd: s, rows: rows, channels: c, epsilon: epsilon)
-                    } }
+    let (y, xhat) = x.value.scalars.withUnsafeBufferPointer { px in
+        Tensor.filledPair(shape: [rows, c]) { out, normalized in
+            offsetValue.scalars.withUnsafeBufferPointer { beta in Channels.withOptionalBuffer(scale?.value) { gamma in
+                mean.scalars.withUnsafeMutableBufferPointer { m in inverseStd.scalars.withUnsafeMutableBufferPointer { s in
+                    Kernels.batchNormalize(px, offset: beta, scale: gamma, into: out, normalized: normalized,
+                                           mean: m, inverseStd: s, rows: rows, channels: c, epsilon: epsilon)
                 } }
-            }
+            } }
         }
     }
     let n = 1 / Float(rows)
