@@ -104,4 +104,20 @@ struct HandDerivedMLPTests {
                                                 task: task) == nil)
         #expect(learner.taskGradient(parameters: parameters, stepSizes: nil, task: classes).queryAccuracy != nil)
     }
+
+    @Test("the arena's buffers never overlap, across chunks and for requests larger than a chunk")
+    func arenaBuffersAreDisjoint() {
+        let arena = FloatArena(chunkSize: 16)
+        let sizes = [5, 7, 4, 40, 1, 16, 3]
+        let buffers = sizes.enumerated().map { index, count in
+            let buffer = arena.zeros(count)
+            #expect(buffer.allSatisfy { $0 == 0 })
+            buffer.update(repeating: Float(index + 1))
+            return buffer
+        }
+        for (index, buffer) in buffers.enumerated() {
+            #expect(buffer.count == sizes[index])
+            #expect(buffer.allSatisfy { $0 == Float(index + 1) }, "buffer \(index) was overwritten")
+        }
+    }
 }
