@@ -5,11 +5,12 @@ import NN
 
 extension MetaLearner {
     /// The task gradient of an MLP on a regression task, or nil when the task is not one
-    /// (classification targets, or inputs and targets that do not match the layer sizes).
+    /// (classification targets, or inputs and targets that do not match the layer sizes) or the
+    /// MLP has batch norm (which `HandDerivedMLP` does not derive).
     func handDerivedTaskGradient(_ mlp: MLP, parameters: Parameters, stepSizes: Parameters?,
                                  task: FewShotTask) -> TaskGradient? {
         let sizes = mlp.layerSizes
-        guard case .values(let supportTargets) = task.supportTargets, case .values(let queryTargets) = task.queryTargets,
+        guard !mlp.batchNorm, case .values(let supportTargets) = task.supportTargets, case .values(let queryTargets) = task.queryTargets,
               task.supportInputs.shape == [supportTargets.shape[0], sizes[0]],
               task.queryInputs.shape == [queryTargets.shape[0], sizes[0]],
               supportTargets.shape.dropFirst() == [sizes.last!], queryTargets.shape.dropFirst() == [sizes.last!],

@@ -57,7 +57,7 @@ enum TestCommand {
         let report: TestReport
         switch config.profile {
         case .sinusoid:
-            let learner = config.learner(MLP())
+            let learner = config.learner(config.sinusoidModel)
             try checkCompatible(checkpoint, with: config, fresh: freshParameters(learner), path: checkpointURL.path)
             let shot = try flags.integer("shot", in: 1...100_000) ?? config.shot
             let query = try flags.integer("query", in: 1...100_000) ?? sinusoidEvaluationQueries

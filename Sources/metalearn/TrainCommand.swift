@@ -83,7 +83,7 @@ enum TrainCommand {
     /// Trains MAML's sinusoid regressor; validates on fixed tasks and draws sinusoid.svg.
     static func trainSinusoid(_ config: TrainConfig, seeds: RunSeeds, run: RunDirectory, resume: Bool,
                               quiet: Bool) throws -> (MetaLearner<MLP>, TrainingState) {
-        let learner = config.learner(MLP())
+        let learner = config.learner(config.sinusoidModel)
         let validation = SinusoidTaskSource.fixedEpisodes(
             count: config.validationEpisodes, shots: config.shot, queries: sinusoidEvaluationQueries,
             seed: seeds.validation).map(FewShotTask.init)

@@ -3,15 +3,21 @@
 
 import Foundation
 import MetaLearning
+import NN
 
 /// The network trained.
 enum ModelKind: String, Codable, CaseIterable {
     /// 1 → 40 → 40 → 1 ReLU (sinusoid).
     case mlp
+    /// The same with batch norm after each hidden layer (cbfinn's default `--norm batch_norm`).
+    case mlpBatchNorm
     /// 4 × [conv3×3 stride 2, batch norm, ReLU], spatial mean, dense (cbfinn Omniglot).
     case conv4Stride2
     /// 4 × [conv3×3, batch norm, ReLU, max-pool 2×2], flatten, dense (MAML miniImageNet, l2b).
     case conv4MaxPool
+
+    /// The sinusoid regressors.
+    var isMLP: Bool { self == .mlp || self == .mlpBatchNorm }
 }
 
 struct TrainConfig: Codable, Equatable {
@@ -110,6 +116,7 @@ struct TrainConfig: Codable, Equatable {
     var modelDescription: String {
         switch model {
         case .mlp: return "mlp 1-40-40-1"
+        case .mlpBatchNorm: return "mlp 1-40-40-1, batch-norm \(kebabCase(batchNorm.rawValue))"
         case .conv4Stride2, .conv4MaxPool:
             return "\(kebabCase(model.rawValue)) \(filters) filters, \(way ?? 0)-way, batch-norm \(kebabCase(batchNorm.rawValue))"
         }
@@ -126,6 +133,9 @@ struct TrainConfig: Codable, Equatable {
     }
 
     /// The learner this configuration trains.
+    /// The sinusoid regressor this config describes.
+    var sinusoidModel: MLP { MLP(batchNorm: model == .mlpBatchNorm) }
+
     func learner<Model: FewShotModel>(_ model: Model) -> MetaLearner<Model> {
         MetaLearner(model: model, method: method, innerSteps: innerSteps, innerLearningRate: innerLearningRate,
                     reduction: lossReduction, batchNormPolicy: batchNorm)

@@ -35,7 +35,10 @@ enum TrainFlags {
           --way N                                      - | 5 | 5
           --shot K                                     10 | 1 | 1
           --query Q            per class (sinusoid: points)  = shot | = shot | 15; always 15 with --any-shot
-          --model conv4-stride2|conv4-max-pool         mlp | conv4-stride2 | conv4-max-pool
+          --model M             sinusoid: mlp|mlp-batch-norm; images: conv4-stride2|conv4-max-pool
+                                                       mlp | conv4-stride2 | conv4-max-pool
+                                                       (mlp-batch-norm: batch norm after each hidden layer,
+                                                       cbfinn's --norm batch_norm)
           --filters F                                  - | 64 | 32
           --rotations on|off   k·90° class rotations   - | on | off
         inner loop
@@ -46,6 +49,7 @@ enum TrainFlags {
           --batch-norm transductive|transductive-adapted
                                                        transductive: batch statistics, offsets meta-learned but
                                                        not adapted (cbfinn, l2b); -adapted: also adapted
+                                                       (sinusoid: only with --model mlp-batch-norm)
         outer loop
           --meta-lr β           Adam step size         0.001
           --meta-batch B        tasks per iteration    25 | 32 (20-way: 16) | 4
@@ -122,7 +126,7 @@ enum TrainFlags {
     /// Overrides `config` with every flag given.
     static func apply(_ flags: ArgumentList, to config: inout TrainConfig) throws {
         let isSinusoid = config.profile == .sinusoid
-        for flag in ["way", "rotations", "model", "filters", "batch-norm"] where isSinusoid && flags.has(flag) {
+        for flag in ["way", "rotations", "filters"] where isSinusoid && flags.has(flag) {
             throw UsageError("--\(flag) does not apply to --dataset sinusoid (an MLP regressor). Drop it, or train on "
                 + "an image dataset file.")
         }
@@ -146,8 +150,15 @@ enum TrainFlags {
         if let value = try flags.choice("loss-reduction", LossReduction.self) { config.lossReduction = value }
         if let value = try flags.onOff("rotations") { config.rotations = value }
         if let value = try flags.choice("model", ModelKind.self) {
-            guard value != .mlp else { throw UsageError("--model mlp is the sinusoid regressor; use --dataset sinusoid.") }
+            guard value.isMLP == isSinusoid else {
+                throw UsageError(isSinusoid
+                    ? "--model \(kebabCase(value.rawValue)) is an image model; --dataset sinusoid takes mlp or mlp-batch-norm."
+                    : "--model \(kebabCase(value.rawValue)) is the sinusoid regressor; use --dataset sinusoid.")
+            }
             config.model = value
+        }
+        if isSinusoid && config.model == .mlp && flags.has("batch-norm") {
+            throw UsageError("--batch-norm needs a model with batch norm: add --model mlp-batch-norm, or drop --batch-norm.")
         }
         if let value = try flags.integer("filters", in: 1...4096) { config.filters = value }
         if let value = try flags.seed("seed") { config.seed = value }

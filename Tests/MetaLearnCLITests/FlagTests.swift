@@ -23,6 +23,8 @@ struct FlagTests {
         (["--seed", "-1"], "--seed needs a whole number"),
         (["--iterations", "5", "--iterations", "6"], "given twice"),
         (["--way", "5"], "--way does not apply to --dataset sinusoid"),
+        (["--model", "conv4-stride2"], "is an image model; --dataset sinusoid takes mlp or mlp-batch-norm"),
+        (["--batch-norm", "transductive"], "--batch-norm needs a model with batch norm: add --model mlp-batch-norm"),
         (["--dataset", "/no/such/file.mlds"], "no such file or directory"),
         (["--dataset", "sinusoid", "extra"], "unexpected argument 'extra'"),
         (["--quiet=yes"], "--quiet takes no value"),

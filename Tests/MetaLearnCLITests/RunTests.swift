@@ -38,6 +38,24 @@ struct RunTests {
         }
     }
 
+    @Test("the sinusoid MLP with batch norm trains, resumes and tests; its offsets are meta-learned, not adapted")
+    func sinusoidWithBatchNorm() throws {
+        let folder = makeFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = folder.appendingPathComponent("bn").path
+        let flags = ["--model", "mlp-batch-norm", "--batch-norm", "transductive"] + Self.tinySinusoid
+        #expect(cli(["train", "--iterations", "4", "--run-dir", run] + flags) == 0)
+        let config = try RunDirectory(url: URL(fileURLWithPath: run)).readJSON(TrainConfig.self, from: "config.json")
+        #expect(config.model == .mlpBatchNorm && config.batchNorm == .transductive)
+        let state = try Checkpoint(contentsOf: URL(fileURLWithPath: run + "/checkpoint.mlck")).state
+        #expect(state.parameters.names == ["dense1/weights", "dense1/bias", "bn1/offset", "dense2/weights", "dense2/bias",
+                                           "bn2/offset", "dense3/weights", "dense3/bias"])
+        #expect(state.parameters.tensors[2].scalars.contains { $0 != 0 }, "the offsets are meta-learned")
+        #expect(cli(["train", "--run-dir", run, "--resume", "--iterations", "6", "--quiet"]) == 0)
+        #expect(trainUsageError(["--run-dir", run, "--resume", "--model", "mlp"])?.contains("--model mlp") == true)
+        #expect(cli(["test", "--run-dir", run, "--episodes", "3", "--test-inner-steps", "2", "--json"]) == 0)
+    }
+
     @Test("resume refuses changed settings, a missing run and a damaged checkpoint; a new run refuses to overwrite")
     func resumeProblems() throws {
         let folder = makeFolder()
