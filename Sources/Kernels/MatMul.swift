@@ -68,6 +68,9 @@ func matmul(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>,
 ///           for jr in group's panels:     B micro-panel op(B)[pc, jr] → L1
 ///             for ir in ic's panels:      C[ir, jr] (+)= Apanel · Bpanel       (6×16 micro-kernel)
 ///
+/// A pass of depth ≤ `maxDepthForRowOrder` swaps the two inner loops (ir outer, jr inner), so that
+/// consecutive tiles, each little work, write neighbouring lines of C.
+///
 /// With `plan.depthChunks` > 1 each task also gets a chunk of the passes; chunk 0 writes C, the
 /// others their own buffer, added to C in chunk order at the end.
 /// - Complexity: O(m·n·k) flops; copies O(k·n + m·k·⌈n / groupColumns⌉) floats when packing A.
@@ -169,25 +172,36 @@ private func multiplyBlock(_ a: UnsafePointer<Float>, _ b: BPanels,
                   into: packedA + fullPanels * microRows * depth)
         }
         let addToC = accumulate || depthStart > depthRange.lowerBound
-        for jr in 0..<columnPanels {
+        /// One micro-tile: rows of panel `ir`, columns of panel `jr`.
+        @inline(__always)
+        func tile(_ ir: Int, _ jr: Int) {
             let (bPanel, ldb) = b.panel(jr, depthStart: depthStart)
             let tileColumns = min(microColumns, columns - jr * microColumns)
+            let row = rowStart + ir * microRows
+            let cTile = c + row * n + jr * microColumns
+            let tileRows = min(microRows, rows - ir * microRows)
+            // Two call sites, so the compiler specializes the kernel for each layout's strides.
+            let direct = inPlace && ir < fullPanels
+            if transposeA {
+                let aPanel = direct ? a + depthStart * m + row : UnsafePointer(packedA + ir * microRows * depth)
+                let layout = direct ? APanelLayout(rowStride: 1, depthStride: m) : .depthMajor
+                microTile(depth: depth, a: aPanel, layout: layout, b: bPanel, ldb: ldb,
+                          c: cTile, ldc: n, rows: tileRows, columns: tileColumns, addToC: addToC, scratch: scratch)
+            } else {
+                let aPanel = direct ? a + row * k + depthStart : UnsafePointer(packedA + ir * microRows * depth)
+                microTile(depth: depth, a: aPanel, layout: .rowMajor(rowStride: direct ? k : depth), b: bPanel, ldb: ldb,
+                          c: cTile, ldc: n, rows: tileRows, columns: tileColumns, addToC: addToC, scratch: scratch)
+            }
+        }
+        if depth <= MatMulBlocking.maxDepthForRowOrder {
+            // A short depth makes each tile little work for the C lines it writes: sweep whole rows of
+            // the block's C, so consecutive tiles write neighbouring lines.
             for ir in 0..<rowPanels {
-                let row = rowStart + ir * microRows
-                let cTile = c + row * n + jr * microColumns
-                let tileRows = min(microRows, rows - ir * microRows)
-                // Two call sites, so the compiler specializes the kernel for each layout's strides.
-                let direct = inPlace && ir < fullPanels
-                if transposeA {
-                    let aPanel = direct ? a + depthStart * m + row : UnsafePointer(packedA + ir * microRows * depth)
-                    let layout = direct ? APanelLayout(rowStride: 1, depthStride: m) : .depthMajor
-                    microTile(depth: depth, a: aPanel, layout: layout, b: bPanel, ldb: ldb,
-                              c: cTile, ldc: n, rows: tileRows, columns: tileColumns, addToC: addToC, scratch: scratch)
-                } else {
-                    let aPanel = direct ? a + row * k + depthStart : UnsafePointer(packedA + ir * microRows * depth)
-                    microTile(depth: depth, a: aPanel, layout: .rowMajor(rowStride: direct ? k : depth), b: bPanel, ldb: ldb,
-                              c: cTile, ldc: n, rows: tileRows, columns: tileColumns, addToC: addToC, scratch: scratch)
-                }
+                for jr in 0..<columnPanels { tile(ir, jr) }
+            }
+        } else {
+            for jr in 0..<columnPanels {
+                for ir in 0..<rowPanels { tile(ir, jr) }
             }
         }
         depthStart += depth

@@ -14,6 +14,8 @@ enum MatMulBlocking {
     static let maxPackedB = 4 << 20
     /// Problems with 2·m·n·k below this many flops use the direct path (no packing).
     static let directFlops = 2 * 24 * 24 * 24
+    /// Depth passes at most this deep sweep C row panel by row panel (`multiplyBlock`).
+    static let maxDepthForRowOrder = 32
     /// Problems with 2·m·n·k below this many flops run on one thread (task start-up costs ~10 µs).
     static let parallelFlops = 2 << 20
     /// Cut C into at least this many tasks when the shape allows it, so 2 threads balance well.

@@ -41,6 +41,9 @@ private func awkwardShapesCoverThePlan() {
     let transposedInPlace = MatMulBlocking.maxRowsForUnpackedTransposedA
     #expect(awkwardShapes.contains { $0.m > microRows && $0.m <= transposedInPlace }, "transposed A read in place")
     #expect(awkwardShapes.contains { $0.m > transposedInPlace }, "transposed A packed")
+    let shallow = MatMulBlocking.maxDepthForRowOrder
+    #expect(awkwardShapes.contains { $0.k <= shallow && $0.m > microRows && $0.n > microColumns }, "tiles in row-panel order")
+    #expect(awkwardShapes.contains { $0.k > shallow && $0.m > microRows && $0.n > microColumns }, "tiles in column-panel order")
 }
 
 /// Deterministic uniform values in [-1, 1) (SplitMix64), so failures reproduce.
