@@ -40,6 +40,13 @@ extension MetaLearner {
 /// count that produced the lists).
 func meanInOrder(_ lists: [[Tensor]]) -> [Tensor] {
     var total = lists[0]
-    for list in lists.dropFirst() { total = zip(total, list).map { $0 + $1 } }
+    for list in lists.dropFirst() {
+        for i in total.indices {
+            precondition(total[i].shape == list[i].shape, "meanInOrder: shapes \(total[i].shape) and \(list[i].shape)")
+            total[i].scalars.withUnsafeMutableBufferPointer { sum in  // sum += list[i], the same adds as `+`
+                list[i].scalars.withUnsafeBufferPointer { Kernels.add(UnsafeBufferPointer(sum), $0, into: sum) }
+            }
+        }
+    }
     return total.map { $0.scaled(by: 1 / Float(lists.count)) }
 }
