@@ -14,7 +14,7 @@ enum CommandLineInterface {
         commands:
           train      meta-train a learner on sinusoids or a dataset file   (metalearn train --help)
           test       evaluate a trained learner on fixed episodes          (metalearn test --help)
-          demo       sinusoid MAML in a few minutes, no data needed        (metalearn demo --help)
+          demo       sinusoid MAML in under a minute, no data needed       (metalearn demo --help)
 
         flags:
           -h, --help     this text
