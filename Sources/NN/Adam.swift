@@ -2,6 +2,7 @@
 // gradient before the update (l2b clips to ±3, MAML miniImageNet to ±10).
 
 import Autodiff
+import Kernels
 
 /// The Adam optimizer. Its state (step count and moments) is part of the value, so copying an
 /// `Adam` copies its state; checkpoints store it for an exact resume.
@@ -33,48 +34,19 @@ public struct Adam: Sendable, Equatable {
         step += 1
         let correction1 = 1 - Float.power(beta1, step)
         let correction2 = 1 - Float.power(beta2, step)
-        let constants = (beta1, beta2, epsilon, learningRate, clipValue ?? .infinity, correction1, correction2)
+        let settings = AdamStepSettings(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                                        clip: clipValue ?? .infinity, correction1: correction1, correction2: correction2)
         for i in parameters.indices {
             firstMoments[i].scalars.withUnsafeMutableBufferPointer { m in
                 secondMoments[i].scalars.withUnsafeMutableBufferPointer { v in
                     parameters[i].scalars.withUnsafeMutableBufferPointer { theta in
                         gradient[i].scalars.withUnsafeBufferPointer { g in
-                            adamStep(theta, m, v, g, constants)
+                            adamUpdate(theta, firstMoments: m, secondMoments: v, gradient: g, settings)
                         }
                     }
                 }
             }
         }
-    }
-}
-
-/// Adam's update of one tensor, eight lanes at a time: the same IEEE operations in the same order
-/// as the scalar tail, so every element gets the same bits either way.
-private func adamStep(_ theta: UnsafeMutableBufferPointer<Float>, _ m: UnsafeMutableBufferPointer<Float>,
-                      _ v: UnsafeMutableBufferPointer<Float>, _ g: UnsafeBufferPointer<Float>,
-                      _ constants: (Float, Float, Float, Float, Float, Float, Float)) {
-    precondition(theta.count == g.count && m.count == g.count && v.count == g.count, "Adam: shape mismatch")
-    let (beta1, beta2, epsilon, rate, clip, correction1, correction2) = constants
-    var j = 0
-    while j + 8 <= theta.count {
-        var gj = g.loadSIMD8(j)  // clipped to [−clip, clip]; a NaN stays NaN, as in the scalar tail
-        gj.replace(with: -clip, where: gj .< -clip)
-        gj.replace(with: clip, where: gj .> clip)
-        let mj = beta1 * m.loadSIMD8(j) + (1 - beta1) * gj
-        let vj = beta2 * v.loadSIMD8(j) + (1 - beta2) * gj * gj
-        m.storeSIMD8(mj, j)
-        v.storeSIMD8(vj, j)
-        let mHat = mj / correction1, vHat = vj / correction2
-        theta.storeSIMD8(theta.loadSIMD8(j) - rate * mHat / (vHat.squareRoot() + epsilon), j)
-        j += 8
-    }
-    while j < theta.count {
-        let gj = min(max(g[j], -clip), clip)
-        m[j] = beta1 * m[j] + (1 - beta1) * gj
-        v[j] = beta2 * v[j] + (1 - beta2) * gj * gj
-        let mHat = m[j] / correction1, vHat = v[j] / correction2
-        theta[j] -= rate * mHat / (vHat.squareRoot() + epsilon)
-        j += 1
     }
 }
 
@@ -91,18 +63,3 @@ extension Float {
     }
 }
 
-extension UnsafeBufferPointer<Float> {
-    fileprivate func loadSIMD8(_ i: Int) -> SIMD8<Float> {
-        UnsafeRawPointer(baseAddress! + i).loadUnaligned(as: SIMD8<Float>.self)
-    }
-}
-
-extension UnsafeMutableBufferPointer<Float> {
-    fileprivate func loadSIMD8(_ i: Int) -> SIMD8<Float> {
-        UnsafeRawPointer(baseAddress! + i).loadUnaligned(as: SIMD8<Float>.self)
-    }
-
-    fileprivate func storeSIMD8(_ value: SIMD8<Float>, _ i: Int) {
-        UnsafeMutableRawPointer(baseAddress! + i).storeBytes(of: value, as: SIMD8<Float>.self)
-    }
-}
