@@ -59,17 +59,25 @@ public struct MetaGradientResult {
 ///   - stepSizes: s, uniform or per element.
 ///   - innerSteps: K ≥ 0.
 ///   - firstOrder: drop the Hessian terms (first-order MAML).
+///   - replaysPrimals: second order only: keep the primal values of each inner-loop gradient and
+///     let the HVP at the same θₖ take them instead of recomputing them (`PrimalRecord`). Same
+///     bits, less work, more memory: K passes' values are held until the adjoint loop uses them.
 public func metaGradient(
     at theta: [Tensor], context: [Tensor] = [], supportLoss: ScalarFunction, queryLoss: ScalarFunction,
-    stepSizes: StepSizes, innerSteps: Int, firstOrder: Bool
+    stepSizes: StepSizes, innerSteps: Int, firstOrder: Bool, replaysPrimals: Bool = true
 ) -> MetaGradientResult {
     precondition(innerSteps >= 0, "metaGradient: innerSteps must be ≥ 0, got \(innerSteps)")
     let n = theta.count
-    // Adapt, keeping θ₀ … θ_K and the support gradients for the adjoint pass.
+    // Adapt, keeping θ₀ … θ_K, the support gradients and (second order) the passes' primal values.
     var trajectory = [theta]
     var supportGradients: [[Tensor]] = []
+    let records = (0..<innerSteps).map { _ in PrimalRecord() }
     for k in 0..<innerSteps {
-        let g = Array(gradient(at: trajectory[k] + context, in: supportLoss).prefix(n))
+        let point = trajectory[k] + context
+        let full = firstOrder || !replaysPrimals
+            ? gradient(at: point, in: supportLoss)
+            : records[k].recording { gradient(at: point, in: supportLoss) }
+        let g = Array(full.prefix(n))
         supportGradients.append(g)
         trajectory.append((0..<n).map { trajectory[k][$0] - stepSizes.apply($0, to: g[$0]) })
     }
@@ -84,8 +92,9 @@ public func metaGradient(
         if firstOrder { continue }
         let u: [Tensor?] = (0..<n).map { stepSizes.apply($0, to: adjoint[$0]) }
         let notPerturbed = [Tensor?](repeating: nil, count: context.count)
-        let hv = hessianVectorProduct(at: trajectory[k] + context, along: u + notPerturbed, in: supportLoss)
-            .hessianVector
+        let hv = records[k].replaying {
+            hessianVectorProduct(at: trajectory[k] + context, along: u + notPerturbed, in: supportLoss)
+        }.hessianVector
         for i in 0..<n { adjoint[i] = adjoint[i] - hv[i] }
         for j in 0..<context.count { contextAdjoint[j] = contextAdjoint[j] - hv[n + j] }
     }

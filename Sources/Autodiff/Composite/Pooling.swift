@@ -11,14 +11,17 @@ extension Variable {
         let (b, h, w, c) = (shape[0], shape[1], shape[2], shape[3])
         let (ho, wo) = ceilMode ? ((h + 1) / 2, (w + 1) / 2) : (h / 2, w / 2)
         let count = b * ho * wo * c
-        var argmax = [Int32](repeating: 0, count: count)
-        let pooled = value.scalars.withUnsafeBufferPointer { x in
-            argmax.withUnsafeMutableBufferPointer { indices in
-                Tensor.filled(shape: [b, ho, wo, c]) { y in
-                    Kernels.maxPool2x2(x, into: y, argmax: indices, batch: b, height: h, width: w,
-                                       channels: c, ceilMode: ceilMode)
+        let (pooled, argmax) = primalValue(.maxPool, shape + [ceilMode ? 1 : 0]) { () -> (Tensor, [Int32]) in
+            var argmax = [Int32](repeating: 0, count: count)
+            let pooled = value.scalars.withUnsafeBufferPointer { x in
+                argmax.withUnsafeMutableBufferPointer { indices in
+                    Tensor.filled(shape: [b, ho, wo, c]) { y in
+                        Kernels.maxPool2x2(x, into: y, argmax: indices, batch: b, height: h, width: w,
+                                           channels: c, ceilMode: ceilMode)
+                    }
                 }
             }
+            return (pooled, argmax)
         }
         // The kernel's maxima are the gather's value: x[argmax] = y.
         return gathering(argmax, shape: [b, ho, wo, c], value: pooled)

@@ -24,22 +24,22 @@ extension Tensor {
 
 extension Dual {
     public static func + (a: Dual, b: Dual) -> Dual {
-        Dual(a.value + b.value, tangent: addTangents(a.tangent, b.tangent))
+        Dual(primalValue(.add, a.shape) { a.value + b.value }, tangent: addTangents(a.tangent, b.tangent))
     }
     public static func - (a: Dual, b: Dual) -> Dual {
-        Dual(a.value - b.value, tangent: addTangents(a.tangent, b.tangent.map { -$0 }))
+        Dual(primalValue(.subtract, a.shape) { a.value - b.value }, tangent: addTangents(a.tangent, b.tangent.map { -$0 }))
     }
     public static prefix func - (a: Dual) -> Dual { a.scaled(by: -1) }
     public static func * (a: Dual, b: Dual) -> Dual {
-        Dual(a.value * b.value, tangent: addTangents(a.tangent.map { $0 * b.value }, b.tangent.map { a.value * $0 }))
+        Dual(primalValue(.multiply, a.shape) { a.value * b.value }, tangent: addTangents(a.tangent.map { $0 * b.value }, b.tangent.map { a.value * $0 }))
     }
     public static func / (a: Dual, b: Dual) -> Dual {
-        let quotient = a.value / b.value
+        let quotient = primalValue(.divide, a.shape) { a.value / b.value }
         let numerator = addTangents(a.tangent, b.tangent.map { -(quotient * $0) })
         return Dual(quotient, tangent: numerator.map { $0 / b.value })
     }
-    public func scaled(by s: Float) -> Dual { Dual(value.scaled(by: s), tangent: tangent?.scaled(by: s)) }
-    public func adding(_ s: Float) -> Dual { Dual(value.adding(s), tangent: tangent) }
+    public func scaled(by s: Float) -> Dual { Dual(primalValue(.scale, shape + [Int(s.bitPattern)]) { value.scaled(by: s) }, tangent: tangent?.scaled(by: s)) }
+    public func adding(_ s: Float) -> Dual { Dual(primalValue(.addScalar, shape + [Int(s.bitPattern)]) { value.adding(s) }, tangent: tangent) }
 }
 
 // MARK: - Variable (reverse mode)

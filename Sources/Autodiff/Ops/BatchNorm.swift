@@ -70,19 +70,22 @@ struct BatchNormSaved {
 /// Forward pass on x [rows, c]: returns y and the saved x̂, s.
 func batchNormForward(_ x: Dual, offset: Dual?, scale: Dual?, epsilon: Float) -> (Dual, BatchNormSaved) {
     let (rows, c) = (x.shape[0], x.shape[1])
-    let offsetValue = offset?.value ?? Tensor(zeros: [c])
-    var inverseStd = Tensor(zeros: [c])
-    var mean = Tensor(zeros: [c])
     // One kernel call: the statistics, x̂ and y = γ·x̂ + β.
-    let (y, xhat) = x.value.scalars.withUnsafeBufferPointer { px in
-        Tensor.filledPair(shape: [rows, c]) { out, normalized in
-            offsetValue.scalars.withUnsafeBufferPointer { beta in Channels.withOptionalBuffer(scale?.value) { gamma in
-                mean.scalars.withUnsafeMutableBufferPointer { m in inverseStd.scalars.withUnsafeMutableBufferPointer { s in
-                    Kernels.batchNormalize(px, offset: beta, scale: gamma, into: out, normalized: normalized,
-                                           mean: m, inverseStd: s, rows: rows, channels: c, epsilon: epsilon)
+    let (y, xhat, inverseStd) = primalValue(.batchNormForward, x.shape + [Int(epsilon.bitPattern), scale == nil ? 0 : 1, offset == nil ? 0 : 1]) { () -> (Tensor, Tensor, Tensor) in
+        let offsetValue = offset?.value ?? Tensor(zeros: [c])
+        var inverseStd = Tensor(zeros: [c])
+        var mean = Tensor(zeros: [c])
+        let (y, xhat) = x.value.scalars.withUnsafeBufferPointer { px in
+            Tensor.filledPair(shape: [rows, c]) { out, normalized in
+                offsetValue.scalars.withUnsafeBufferPointer { beta in Channels.withOptionalBuffer(scale?.value) { gamma in
+                    mean.scalars.withUnsafeMutableBufferPointer { m in inverseStd.scalars.withUnsafeMutableBufferPointer { s in
+                        Kernels.batchNormalize(px, offset: beta, scale: gamma, into: out, normalized: normalized,
+                                               mean: m, inverseStd: s, rows: rows, channels: c, epsilon: epsilon)
+                    } }
                 } }
-            } }
+            }
         }
+        return (y, xhat, inverseStd)
     }
     let n = 1 / Float(rows)
     var xhatTangent: Tensor? = nil, inverseStdTangent: Tensor? = nil
@@ -109,9 +112,11 @@ func batchNormBackward(_ g: Dual, saved: BatchNormSaved, scale: Dual?) -> (x: Du
     let xhat = saved.xhat.value, s = saved.inverseStd.value
     let gamma = scale?.value ?? Tensor(repeating: 1, shape: [c])
     let k = gamma * s
-    let sumG = Channels.sums(g.value), sumGX = Channels.sums(g.value, times: xhat)
+    let (sumG, sumGX, xBar) = primalValue(.batchNormBackward, g.shape + [scale == nil ? 0 : 1]) { () -> (Tensor, Tensor, Tensor) in
+        let sumG = Channels.sums(g.value), sumGX = Channels.sums(g.value, times: xhat)
+        return (sumG, sumGX, Channels.centeredScale([(g.value, sumG.scaled(by: n), xhat, sumGX.scaled(by: n), k)]))
+    }
     let m1 = sumG.scaled(by: n), m2 = sumGX.scaled(by: n)
-    let xBar = Channels.centeredScale([(g.value, m1, xhat, m2, k)])
 
     var sumGTangent: Tensor? = nil, sumGXTangent: Tensor? = nil
     if let dg = g.tangent {

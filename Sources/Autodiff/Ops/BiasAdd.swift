@@ -6,7 +6,7 @@ import Kernels
 extension Dual {
     /// self `[rows, c]` + bias `[c]` on every row.
     public func addingBias(_ bias: Dual) -> Dual {
-        let value = Channels.scaleShift([(self.value, nil, bias.value)])
+        let value = primalValue(.addBias, shape + bias.shape) { Channels.scaleShift([(self.value, nil, bias.value)]) }
         var tangent: Tensor? = nil
         switch (self.tangent, bias.tangent) {
         case (nil, nil): break
@@ -18,7 +18,7 @@ extension Dual {
 
     /// Σ over rows of `[rows, c]` → `[c]`, with the tangent's column sums.
     func columnSums() -> Dual {
-        Dual(Channels.sums(value), tangent: tangent.map { Channels.sums($0) })
+        Dual(primalValue(.columnSums, shape) { Channels.sums(value) }, tangent: tangent.map { Channels.sums($0) })
     }
 }
 

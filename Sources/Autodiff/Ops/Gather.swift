@@ -34,10 +34,10 @@ extension Tensor {
 
 extension Dual {
     public func gathering(_ indices: [Int32], shape: [Int]) -> Dual {
-        Dual(value.gathering(indices, shape: shape), tangent: tangent?.gathering(indices, shape: shape))
+        Dual(primalValue(.gather, self.shape + shape) { value.gathering(indices, shape: shape) }, tangent: tangent?.gathering(indices, shape: shape))
     }
     public func scattering(_ indices: [Int32], shape: [Int]) -> Dual {
-        Dual(value.scattering(indices, shape: shape), tangent: tangent?.scattering(indices, shape: shape))
+        Dual(primalValue(.scatter, self.shape + shape) { value.scattering(indices, shape: shape) }, tangent: tangent?.scattering(indices, shape: shape))
     }
 }
 

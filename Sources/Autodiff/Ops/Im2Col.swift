@@ -34,10 +34,10 @@ extension Tensor {
 
 extension Dual {
     public func im2col(_ geometry: ConvGeometry) -> Dual {
-        Dual(value.im2col(geometry), tangent: tangent?.im2col(geometry))
+        Dual(primalValue(.im2col, shape + geometry.key) { value.im2col(geometry) }, tangent: tangent?.im2col(geometry))
     }
     public func col2im(_ geometry: ConvGeometry) -> Dual {
-        Dual(value.col2im(geometry), tangent: tangent?.col2im(geometry))
+        Dual(primalValue(.col2im, shape + geometry.key) { value.col2im(geometry) }, tangent: tangent?.col2im(geometry))
     }
 }
 
@@ -49,5 +49,13 @@ extension Variable {
     }
     public func col2im(_ geometry: ConvGeometry) -> Variable {
         tape.record(dual.col2im(geometry), inputs: [self]) { g, _ in [g.im2col(geometry)] }
+    }
+}
+
+extension ConvGeometry {
+    /// Every field, for `PrimalRecord` to tell one convolution from another.
+    var key: [Int] {
+        [batch, inputHeight, inputWidth, inputChannels, kernelHeight, kernelWidth, strideHeight, strideWidth,
+         padTop, padBottom, padLeft, padRight]
     }
 }

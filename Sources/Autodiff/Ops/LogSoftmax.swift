@@ -21,7 +21,7 @@ func rowSumsBroadcast(_ x: Dual) -> Dual {
 
 extension Dual {
     public func logSoftmaxRows() -> Dual {
-        let y = value.logSoftmaxRows()
+        let y = primalValue(.logSoftmax, shape) { value.logSoftmaxRows() }
         guard let t = tangent else { return Dual(y) }
         let p = y.exp()
         let inner = (p * t).sum(alongAxis: 1).broadcast(alongAxis: 1, size: shape[1])

@@ -41,7 +41,9 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
 
 /// op(A)·op(B) with tangent op(dA)·op(B) + op(A)·op(dB).
 public func matmul(_ a: Dual, _ b: Dual, transposeA: Bool = false, transposeB: Bool = false) -> Dual {
-    let value = matmul(a.value, b.value, transposeA: transposeA, transposeB: transposeB)
+    let value = primalValue(.matmul, a.shape + b.shape + [transposeA ? 1 : 0, transposeB ? 1 : 0]) {
+        matmul(a.value, b.value, transposeA: transposeA, transposeB: transposeB)
+    }
     var terms: [(Tensor, Tensor)] = []
     if let da = a.tangent { terms.append((da, b.value)) }
     if let db = b.tangent { terms.append((a.value, db)) }

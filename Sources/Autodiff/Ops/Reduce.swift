@@ -50,12 +50,12 @@ extension Tensor {
 
 extension Dual {
     public func sum(alongAxis axis: Int) -> Dual {
-        Dual(value.sum(alongAxis: axis), tangent: tangent?.sum(alongAxis: axis))
+        Dual(primalValue(.sumAxis, shape + [axis]) { value.sum(alongAxis: axis) }, tangent: tangent?.sum(alongAxis: axis))
     }
     public func broadcast(alongAxis axis: Int, size: Int) -> Dual {
-        Dual(value.broadcast(alongAxis: axis, size: size), tangent: tangent?.broadcast(alongAxis: axis, size: size))
+        Dual(primalValue(.broadcast, shape + [axis, size]) { value.broadcast(alongAxis: axis, size: size) }, tangent: tangent?.broadcast(alongAxis: axis, size: size))
     }
-    public func sum() -> Dual { Dual(value.sum(), tangent: tangent?.sum()) }
+    public func sum() -> Dual { Dual(primalValue(.sumAxis, shape + [-1]) { value.sum() }, tangent: tangent?.sum()) }
 }
 
 // MARK: - Variable (reverse mode)

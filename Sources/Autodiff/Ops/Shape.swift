@@ -22,7 +22,7 @@ extension Dual {
     public func reshaped(to newShape: [Int]) -> Dual {
         Dual(value.reshaped(to: newShape), tangent: tangent?.reshaped(to: newShape))
     }
-    public func transposed() -> Dual { Dual(value.transposed(), tangent: tangent?.transposed()) }
+    public func transposed() -> Dual { Dual(primalValue(.transpose, shape) { value.transposed() }, tangent: tangent?.transposed()) }
 }
 
 // MARK: - Variable (reverse mode)

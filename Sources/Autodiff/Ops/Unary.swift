@@ -43,26 +43,26 @@ extension Dual {
     func elementwise(value: Tensor, derivative: @autoclosure () -> Tensor) -> Dual {
         Dual(value, tangent: tangent.map { derivative() * $0 })
     }
-    public func exp() -> Dual { let y = value.exp(); return elementwise(value: y, derivative: y) }
-    public func log() -> Dual { elementwise(value: value.log(), derivative: value.reciprocal()) }
+    public func exp() -> Dual { let y = primalValue(.exp, shape) { value.exp() }; return elementwise(value: y, derivative: y) }
+    public func log() -> Dual { elementwise(value: primalValue(.log, shape) { value.log() }, derivative: value.reciprocal()) }
     /// dy = dx where x > 0, else 0 (one masked copy).
-    public func relu() -> Dual { Dual(value.relu(), tangent: tangent.map { $0.keptWherePositive(value) }) }
+    public func relu() -> Dual { Dual(primalValue(.relu, shape) { value.relu() }, tangent: tangent.map { $0.keptWherePositive(value) }) }
     /// This Dual where `sign` > 0, else 0, tangent too: multiplication by the constant mask [sign > 0].
     func keptWherePositive(_ sign: Tensor) -> Dual {
-        Dual(value.keptWherePositive(sign), tangent: tangent.map { $0.keptWherePositive(sign) })
+        Dual(primalValue(.keepPositive, shape) { value.keptWherePositive(sign) }, tangent: tangent.map { $0.keptWherePositive(sign) })
     }
     public func leakyRelu(slope: Float) -> Dual {
-        elementwise(value: value.leakyRelu(slope: slope), derivative: value.leakyMask(slope: slope))
+        elementwise(value: primalValue(.leakyRelu, shape + [Int(slope.bitPattern)]) { value.leakyRelu(slope: slope) }, derivative: value.leakyMask(slope: slope))
     }
     public func sigmoid() -> Dual {
-        let s = value.sigmoid()
+        let s = primalValue(.sigmoid, shape) { value.sigmoid() }
         return elementwise(value: s, derivative: s - s.squared())
     }
-    public func softplus() -> Dual { elementwise(value: value.softplus(), derivative: value.sigmoid()) }
-    public func squared() -> Dual { elementwise(value: value.squared(), derivative: value.scaled(by: 2)) }
+    public func softplus() -> Dual { elementwise(value: primalValue(.softplus, shape) { value.softplus() }, derivative: value.sigmoid()) }
+    public func squared() -> Dual { elementwise(value: primalValue(.square, shape) { value.squared() }, derivative: value.scaled(by: 2)) }
     /// x^(-1/2), used by batch norm; d = −½ x^(-3/2).
     public func reciprocalSquareRoot() -> Dual {
-        let y = value.squareRoot().reciprocal()
+        let y = primalValue(.rsqrt, shape) { value.squareRoot().reciprocal() }
         return elementwise(value: y, derivative: (y * y * y).scaled(by: -0.5))
     }
 }
