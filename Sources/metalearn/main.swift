@@ -8,4 +8,5 @@ if let reason = CPUFeatures.unsupportedReason() {
     FileHandle.standardError.write(Data(("metalearn: " + reason + "\n").utf8))
     exit(2)
 }
+Memory.keepFreedTensorMemory()  // as the benchmarks do: reuse freed tensor blocks instead of fresh pages
 exit(CommandLineInterface.run(Array(CommandLine.arguments.dropFirst())))

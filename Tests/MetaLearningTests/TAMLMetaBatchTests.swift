@@ -42,6 +42,21 @@ struct TAMLMetaBatchTests {
         #expect(bits(try #require(runs[0].encoderGradient)) == bits(try #require(runs[1].encoderGradient)))
     }
 
+    @Test("reusing the inner loop's primal values in the HVPs changes no bit")
+    func primalReplaySameBits() throws {
+        let (taml, parameters, alpha, phi, tasks, noise) = try setUp()
+        let runs = [true, false].map { replays in
+            var learner = taml
+            learner.replaysPrimals = replays
+            return learner.metaBatchGradient(parameters: parameters, stepSizes: alpha, encoderParameters: phi,
+                                             tasks: tasks, noise: noise)
+        }
+        #expect(runs[0].loss.bitPattern == runs[1].loss.bitPattern)
+        #expect(bits(runs[0].parameterGradient) == bits(runs[1].parameterGradient))
+        #expect(bits(try #require(runs[0].stepSizeGradient)) == bits(try #require(runs[1].stepSizeGradient)))
+        #expect(bits(try #require(runs[0].encoderGradient)) == bits(try #require(runs[1].encoderGradient)))
+    }
+
     @Test("the meta-batch averages the task losses, KL terms and gradients in task order")
     func averagesTasks() throws {
         let (taml, parameters, alpha, phi, tasks, noise) = try setUp()

@@ -22,6 +22,8 @@ public struct BayesianTAML<Model: FewShotModel>: Sendable {
     public var innerLearningRate: Float
     /// Drop the Hessian terms of the meta-gradient (not in l2b, which is second order throughout).
     public var firstOrder = false
+    /// Second order: reuse the inner loop's primal values in the HVPs (see `MetaLearner.replaysPrimals`).
+    public var replaysPrimals = true
 
     public init(model: Model, encoder: SetEncoder, options: BalancingOptions = .bayesianTAML,
                 innerSteps: Int, innerLearningRate: Float) {

@@ -68,7 +68,7 @@ extension BayesianTAML {
             at: start.initialisation.map(\.value), context: batchNorm + (start.omega.map { [$0.value] } ?? []),
             supportLoss: support, queryLoss: query,
             stepSizes: start.stepSizes.map { .perElement($0.map(\.value)) } ?? .uniform(innerLearningRate),
-            innerSteps: innerSteps, firstOrder: firstOrder)
+            innerSteps: innerSteps, firstOrder: firstOrder, replaysPrimals: replaysPrimals)
 
         // The chain rule into θ, α, φ: the gradient of the linear surrogate.
         let examples = task.supportTargets.count + task.queryTargets.count
