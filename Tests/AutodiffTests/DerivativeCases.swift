@@ -39,6 +39,11 @@ let derivativeCases: [DerivativeCase] = [
     DerivativeCase(name: "matmul-transposeAB", inputs: [([4, 3], .signed), ([5, 4], .signed)]) {
         scalarize(matmul($0[0], $0[1], transposeA: true, transposeB: true))
     },
+    // Wider than deep (n > 2k): the tangent's two products are joined along k into one GEMM.
+    DerivativeCase(name: "matmul-wide", inputs: [([3, 2], .signed), ([2, 7], .signed)]) { scalarize(matmul($0[0], $0[1])) },
+    DerivativeCase(name: "matmul-wide-transposeAB", inputs: [([2, 3], .signed), ([7, 2], .signed)]) {
+        scalarize(matmul($0[0], $0[1], transposeA: true, transposeB: true))
+    },
     DerivativeCase(name: "sum-axis0", inputs: [([2, 3, 4], .signed)]) { scalarize($0[0].sum(alongAxis: 0)) },
     DerivativeCase(name: "sum-axis1", inputs: [([2, 3, 4], .signed)]) { scalarize($0[0].sum(alongAxis: 1)) },
     DerivativeCase(name: "sum-axis2", inputs: [([2, 3, 4], .signed)]) { scalarize($0[0].sum(alongAxis: 2)) },

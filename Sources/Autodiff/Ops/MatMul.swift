@@ -11,6 +11,12 @@ import Kernels
 // MARK: - Tensor (value only)
 
 /// Σᵢ op(Aᵢ)·op(Bᵢ): one output, several products accumulated by the GEMM kernel.
+///
+/// The tangent of a product has two terms (dA·B + A·dB). When C is wider than the terms are deep
+/// (n·(t−1) > t·k: the input-gradient GEMMs of a convolution, n = kh·kw·c), the terms are instead
+/// joined along k, [A₁ A₂]·[B₁; B₂], and computed as one product: copying the operands costs less
+/// than writing and re-reading C once per extra term, and one deep product runs faster than two
+/// shallow ones. Same sum, other rounding.
 func matmulSum(_ terms: [(Tensor, Tensor)], transposeA: Bool, transposeB: Bool) -> Tensor {
     let (a0, b0) = terms[0]
     precondition(a0.rank == 2 && b0.rank == 2, "matmul: operands must be rank 2, got \(a0.shape) · \(b0.shape)")
@@ -19,6 +25,15 @@ func matmulSum(_ terms: [(Tensor, Tensor)], transposeA: Bool, transposeB: Bool) 
     let kB = transposeB ? b0.shape[1] : b0.shape[0]
     let n = transposeB ? b0.shape[0] : b0.shape[1]
     precondition(k == kB, "matmul: \(a0.shape)\(transposeA ? "ᵀ" : "") · \(b0.shape)\(transposeB ? "ᵀ" : "")")
+    if terms.count > 1 && n * (terms.count - 1) > k * terms.count {
+        for (a, b) in terms {
+            precondition(a.shape == a0.shape && b.shape == b0.shape, "matmulSum: mismatched terms")
+        }
+        // op(A) [m, k] joined along k: columns of a row-major A, rows of a transposed one.
+        let joinedA = transposeA ? Tensor.stackingRows(terms.map(\.0)) : Tensor.joiningColumns(terms.map(\.0))
+        let joinedB = transposeB ? Tensor.joiningColumns(terms.map(\.1)) : Tensor.stackingRows(terms.map(\.1))
+        return matmulSum([(joinedA, joinedB)], transposeA: transposeA, transposeB: transposeB)
+    }
     return Tensor.filled(shape: [m, n]) { c in
         for (index, (a, b)) in terms.enumerated() {
             precondition(a.shape == a0.shape && b.shape == b0.shape, "matmulSum: mismatched terms")

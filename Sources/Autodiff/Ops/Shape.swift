@@ -16,6 +16,36 @@ extension Tensor {
     }
 }
 
+extension Tensor {
+    /// Rank-2 tensors with the same number of columns, one under the other: `[Σ rows, cols]`.
+    static func stackingRows(_ parts: [Tensor]) -> Tensor {
+        let columns = parts[0].shape[1]
+        precondition(parts.allSatisfy { $0.rank == 2 && $0.shape[1] == columns }, "stackingRows: \(parts.map(\.shape))")
+        return Tensor(shape: [parts.reduce(0) { $0 + $1.shape[0] }, columns], scalars: parts.flatMap(\.scalars))
+    }
+
+    /// Rank-2 tensors with the same number of rows, side by side: `[rows, Σ cols]`.
+    static func joiningColumns(_ parts: [Tensor]) -> Tensor {
+        let rows = parts[0].shape[0]
+        precondition(parts.allSatisfy { $0.rank == 2 && $0.shape[0] == rows }, "joiningColumns: \(parts.map(\.shape))")
+        let width = parts.reduce(0) { $0 + $1.shape[1] }
+        return Tensor.filled(shape: [rows, width]) { out in
+            guard let base = out.baseAddress else { return }  // nothing to write
+            var offset = 0
+            for part in parts {
+                let columns = part.shape[1]
+                part.scalars.withUnsafeBufferPointer { source in
+                    guard let from = source.baseAddress else { return }
+                    for row in 0..<rows {
+                        (base + row * width + offset).update(from: from + row * columns, count: columns)
+                    }
+                }
+                offset += columns
+            }
+        }
+    }
+}
+
 // MARK: - Dual (forward mode)
 
 extension Dual {
