@@ -81,34 +81,71 @@ public func channelSums(
 ) {
     precondition(a.count == rows * channels && (b?.count ?? a.count) == a.count && out.count == channels,
                  "channelSums: sizes do not match [\(rows), \(channels)]")
+    if let b {
+        channelSums(a, b, plain: nil, products: out, rows: rows, channels: channels)
+    } else {
+        channelSums(a, nil, plain: out, products: nil, rows: rows, channels: channels)
+    }
+}
+
+/// sums[c] = Σᵣ a[r, c] and productSums[c] = Σᵣ a[r, c]·b[r, c] in one pass over a: the same bits
+/// as two `channelSums` calls (batch norm needs both sums of ḡ, and of its tangent).
+/// - Complexity: O(rows·channels).
+public func channelSums(
+    _ a: UnsafeBufferPointer<Float>, andProductsWith b: UnsafeBufferPointer<Float>,
+    sums: UnsafeMutableBufferPointer<Float>, productSums: UnsafeMutableBufferPointer<Float>, rows: Int, channels: Int
+) {
+    precondition(a.count == rows * channels && b.count == a.count && sums.count == channels
+                 && productSums.count == channels, "channelSums: sizes do not match [\(rows), \(channels)]")
+    channelSums(a, b, plain: sums, products: productSums, rows: rows, channels: channels)
+}
+
+/// The pass behind both: per block of 64 rows, Float partials of a (if `plain`) and of a·b (if
+/// `products`); then each channel's block partials added in Double, in block order.
+private func channelSums(
+    _ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>?,
+    plain: UnsafeMutableBufferPointer<Float>?, products: UnsafeMutableBufferPointer<Float>?, rows: Int, channels: Int
+) {
     guard channels > 0 else { return }
     let blockRows = 64, blocks = (rows + blockRows - 1) / blockRows
-    let partials = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, blocks) * channels)
+    let outputs = (plain == nil ? 0 : 1) + (products == nil ? 0 : 1)
+    let stride = outputs * channels  // a block's partials: plain sums first, then product sums
+    let partials = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, blocks) * stride)
     defer { partials.deallocate() }
+    let productOffset = plain == nil ? 0 : channels
     nonisolated(unsafe) let (pa, pb, pp) = (a.baseAddress, b?.baseAddress, partials.baseAddress!)
-    forEachChunk(blocks, chunkSize: max(1, 65536 / (blockRows * channels))) { range in
+    let (sumsPlain, sumsProducts) = (plain != nil, products != nil)
+    forEachChunk(blocks, chunkSize: max(1, 65536 / (blockRows * stride))) { range in
         for block in range {
-            let partial = pp + block * channels
-            partial.update(repeating: 0, count: channels)
+            let partial = pp + block * stride
+            partial.update(repeating: 0, count: stride)
             for r in (block * blockRows)..<min(rows, (block + 1) * blockRows) {
                 let offset = r * channels
                 var c = 0
                 while c + 8 <= channels {
-                    let v = pb.map { load8(pa! + offset + c) * load8($0 + offset + c) } ?? load8(pa! + offset + c)
-                    store8(load8(partial + c) + v, partial + c)
+                    let x = load8(pa! + offset + c)
+                    if sumsPlain { store8(load8(partial + c) + x, partial + c) }
+                    if sumsProducts {
+                        let target = partial + productOffset + c
+                        store8(load8(target) + x * load8(pb! + offset + c), target)
+                    }
                     c += 8
                 }
                 while c < channels {
-                    partial[c] += pa![offset + c] * (pb?[offset + c] ?? 1)
+                    if sumsPlain { partial[c] += pa![offset + c] }
+                    if sumsProducts { partial[productOffset + c] += pa![offset + c] * pb![offset + c] }
                     c += 1
                 }
             }
         }
     }
-    for c in 0..<channels {
-        var total: Double = 0
-        for block in 0..<blocks { total += Double(pp[block * channels + c]) }
-        out[c] = Float(total)
+    for (out, first) in [(plain, 0), (products, productOffset)] {
+        guard let out else { continue }
+        for c in 0..<channels {
+            var total: Double = 0
+            for block in 0..<blocks { total += Double(pp[block * stride + first + c]) }
+            out[c] = Float(total)
+        }
     }
 }
 

@@ -44,4 +44,21 @@ import Testing
         channelSumsReference(a.input, times: weighted ? b.input : nil, into: slow.output, rows: rows, channels: channels)
         #expect(maxRelativeError(fast.array, slow.array) < 1e-4)
     }
+
+    @Test("both sums in one pass: the same bits as two channelSums calls", arguments: shapes + [(1000, 5)])
+    func sumsWithProductsMatchSeparateCalls(shape: (Int, Int)) {
+        let (rows, channels) = shape
+        let a = Buffer<Float>.random(rows * channels, seed: 13), b = Buffer<Float>.random(rows * channels, seed: 14)
+        let sums = Buffer<Float>(count: channels, value: .nan), products = Buffer<Float>(count: channels, value: .nan)
+        let plain = Buffer<Float>(count: channels, value: .nan), weighted = Buffer<Float>(count: channels, value: .nan)
+        channelSums(a.input, andProductsWith: b.input, sums: sums.output, productSums: products.output,
+                    rows: rows, channels: channels)
+        channelSums(a.input, times: nil, into: plain.output, rows: rows, channels: channels)
+        channelSums(a.input, times: b.input, into: weighted.output, rows: rows, channels: channels)
+        #expect(sums.array.map(\.bitPattern) == plain.array.map(\.bitPattern))
+        #expect(products.array.map(\.bitPattern) == weighted.array.map(\.bitPattern))
+        let reference = Buffer<Float>(count: channels, value: .nan)
+        channelSumsReference(a.input, times: b.input, into: reference.output, rows: rows, channels: channels)
+        #expect(maxRelativeError(products.array, reference.array) < 1e-4)
+    }
 }

@@ -25,6 +25,18 @@ enum Channels {
         }
     }
 
+    /// (Σᵣ a, Σᵣ a·b) per channel in one pass over a.
+    static func sumsWithProducts(_ a: Tensor, _ b: Tensor) -> (sums: Tensor, productSums: Tensor) {
+        let c = a.shape[1]
+        return a.scalars.withUnsafeBufferPointer { pa in
+            b.scalars.withUnsafeBufferPointer { pb in
+                Tensor.filledPair(shape: [c]) { sums, products in
+                    Kernels.channelSums(pa, andProductsWith: pb, sums: sums, productSums: products, rows: a.shape[0], channels: c)
+                }
+            }
+        }
+    }
+
     /// Σₜ gainₜ·(aₜ − m1ₜ − xhatₜ·m2ₜ) over terms t (channel vectors broadcast over rows).
     static func centeredScale(_ terms: [(a: Tensor, m1: Tensor, xhat: Tensor, m2: Tensor, gain: Tensor)]) -> Tensor {
         let (rows, c) = (terms[0].a.shape[0], terms[0].a.shape[1])
@@ -90,7 +102,8 @@ func batchNormForward(_ x: Dual, offset: Dual?, scale: Dual?, epsilon: Float) ->
     let n = 1 / Float(rows)
     var xhatTangent: Tensor? = nil, inverseStdTangent: Tensor? = nil
     if let dx = x.tangent {
-        let meanDx = Channels.sums(dx).scaled(by: n), meanXhatDx = Channels.sums(xhat, times: dx).scaled(by: n)
+        let (sumDx, sumXhatDx) = Channels.sumsWithProducts(dx, xhat)
+        let meanDx = sumDx.scaled(by: n), meanXhatDx = sumXhatDx.scaled(by: n)
         xhatTangent = Channels.centeredScale([(dx, meanDx, xhat, meanXhatDx, inverseStd)])
         inverseStdTangent = -(inverseStd * inverseStd * meanXhatDx)
     }
@@ -113,15 +126,14 @@ func batchNormBackward(_ g: Dual, saved: BatchNormSaved, scale: Dual?) -> (x: Du
     let gamma = scale?.value ?? Tensor(repeating: 1, shape: [c])
     let k = gamma * s
     let (sumG, sumGX, xBar) = primalValue(.batchNormBackward, g.shape + [scale == nil ? 0 : 1]) { () -> (Tensor, Tensor, Tensor) in
-        let sumG = Channels.sums(g.value), sumGX = Channels.sums(g.value, times: xhat)
+        let (sumG, sumGX) = Channels.sumsWithProducts(g.value, xhat)
         return (sumG, sumGX, Channels.centeredScale([(g.value, sumG.scaled(by: n), xhat, sumGX.scaled(by: n), k)]))
     }
     let m1 = sumG.scaled(by: n), m2 = sumGX.scaled(by: n)
 
     var sumGTangent: Tensor? = nil, sumGXTangent: Tensor? = nil
     if let dg = g.tangent {
-        sumGTangent = Channels.sums(dg)
-        sumGXTangent = Channels.sums(dg, times: xhat)
+        (sumGTangent, sumGXTangent) = Channels.sumsWithProducts(dg, xhat)
     }
     if let dxhat = saved.xhat.tangent {
         let extra = Channels.sums(g.value, times: dxhat)
