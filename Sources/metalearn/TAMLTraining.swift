@@ -14,8 +14,10 @@ enum TAMLTraining {
         let settings = config.taml ?? TAMLSettings(maxShot: config.shot)
         let encoder = SetEncoder(imageSize: network.imageSize, inputChannels: network.inputChannels,
                                  maxShot: settings.maxShot, baseConvLayers: 4, baseFilters: network.filters)
-        return BayesianTAML(model: network, encoder: encoder, options: settings.options, innerSteps: config.innerSteps,
-                            innerLearningRate: config.innerLearningRate)
+        var taml = BayesianTAML(model: network, encoder: encoder, options: settings.options,
+                                innerSteps: config.innerSteps, innerLearningRate: config.innerLearningRate)
+        taml.replaysPrimals = config.primalReplay ?? true
+        return taml
     }
 
     static func train(_ config: TrainConfig, seeds: RunSeeds, run: RunDirectory, resume: Bool, quiet: Bool) throws {

@@ -53,6 +53,8 @@ struct TrainConfig: Codable, Equatable {
     var logInterval: Int
     /// Bayesian TAML settings (--method taml only).
     var taml: TAMLSettings? = nil
+    /// --primal-replay (nil: on). Changes memory and speed, never results.
+    var primalReplay: Bool? = nil
 
     /// The defaults for a dataset (paper settings; see `metalearn train --help`).
     static func defaults(profile: DatasetProfile, way: Int) -> TrainConfig {
@@ -137,7 +139,9 @@ struct TrainConfig: Codable, Equatable {
     var sinusoidModel: MLP { MLP(batchNorm: model == .mlpBatchNorm) }
 
     func learner<Model: FewShotModel>(_ model: Model) -> MetaLearner<Model> {
-        MetaLearner(model: model, method: method, innerSteps: innerSteps, innerLearningRate: innerLearningRate,
-                    reduction: lossReduction, batchNormPolicy: batchNorm)
+        var learner = MetaLearner(model: model, method: method, innerSteps: innerSteps,
+                                  innerLearningRate: innerLearningRate, reduction: lossReduction, batchNormPolicy: batchNorm)
+        learner.replaysPrimals = primalReplay ?? true
+        return learner
     }
 }

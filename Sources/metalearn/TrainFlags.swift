@@ -9,12 +9,13 @@ enum TrainFlags {
         "method", "dataset", "way", "shot", "query", "inner-steps", "test-inner-steps", "inner-lr", "meta-lr",
         "meta-batch", "iterations", "clip", "batch-norm", "loss-reduction", "rotations", "model", "filters", "seed",
         "run-dir", "threads", "validation-interval", "validation-episodes", "checkpoint-interval", "log-interval",
+        "primal-replay",
     ]).union(TAMLSettings.options)
     static let switches: Set<String> = Set(["resume", "help", "quiet"]).union(TAMLSettings.switches)
     /// Flags a resumed run may change.
     static let changeableOnResume: Set<String> = [
         "iterations", "test-inner-steps", "validation-interval", "validation-episodes", "checkpoint-interval",
-        "log-interval", "threads", "run-dir", "quiet", "resume", "print-balancing-every",
+        "log-interval", "threads", "run-dir", "quiet", "resume", "print-balancing-every", "primal-replay",
     ]
 
     static let usage = """
@@ -63,6 +64,10 @@ enum TrainFlags {
           --validation-interval N   iterations/20        --validation-episodes N   100 (fixed, from the seed)
           --checkpoint-interval N   500                  --log-interval N          iterations/500
           --threads N           all cores (results do not depend on it)
+          --primal-replay on|off  on: each inner step's Hessian-vector product reuses the values of the inner
+                                loop's gradient at the same point (faster; holds the inner steps' activations
+                                until the meta-gradient is done). off: recompute them, for less memory.
+                                Results are identical either way.                                  on
           --quiet               no progress output
           -h, --help            this text
 
@@ -149,6 +154,7 @@ enum TrainFlags {
         if let value = try flags.choice("batch-norm", BatchNormPolicy.self) { config.batchNorm = value }
         if let value = try flags.choice("loss-reduction", LossReduction.self) { config.lossReduction = value }
         if let value = try flags.onOff("rotations") { config.rotations = value }
+        if let value = try flags.onOff("primal-replay") { config.primalReplay = value }
         if let value = try flags.choice("model", ModelKind.self) {
             guard value.isMLP == isSinusoid else {
                 throw UsageError(isSinusoid

@@ -38,6 +38,23 @@ struct RunTests {
         }
     }
 
+    @Test("--primal-replay off gives the same checkpoint bytes, is recorded, and may change on resume")
+    func primalReplayOff() throws {
+        let folder = makeFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let flags = Self.tinyImages(try writeTinyDataset(in: folder).path) + ["--inner-steps", "2"]
+        let on = folder.appendingPathComponent("on").path, off = folder.appendingPathComponent("off").path
+        #expect(cli(["train", "--iterations", "3", "--run-dir", on] + flags) == 0)
+        #expect(cli(["train", "--iterations", "2", "--run-dir", off, "--primal-replay", "off"] + flags) == 0)
+        let config = try RunDirectory(url: URL(fileURLWithPath: off)).readJSON(TrainConfig.self, from: "config.json")
+        #expect(config.primalReplay == false)
+        #expect(cli(["train", "--run-dir", off, "--resume", "--iterations", "3", "--primal-replay", "on", "--quiet"]) == 0)
+        let a = try Data(contentsOf: URL(fileURLWithPath: on + "/checkpoint.mlck"))
+        let b = try Data(contentsOf: URL(fileURLWithPath: off + "/checkpoint.mlck"))
+        #expect(a == b)
+        #expect(trainUsageError(["--run-dir", off, "--primal-replay", "maybe"])?.contains("primal-replay") == true)
+    }
+
     @Test("the sinusoid MLP with batch norm trains, resumes and tests; its offsets are meta-learned, not adapted")
     func sinusoidWithBatchNorm() throws {
         let folder = makeFolder()
