@@ -187,3 +187,11 @@ public func channelSumsReference(
         out[c] = Float(total)
     }
 }
+
+public func channelSumsReference(
+    _ a: UnsafeBufferPointer<Float>, andProductsWith b: UnsafeBufferPointer<Float>,
+    sums: UnsafeMutableBufferPointer<Float>, productSums: UnsafeMutableBufferPointer<Float>, rows: Int, channels: Int
+) {
+    channelSumsReference(a, times: nil, into: sums, rows: rows, channels: channels)
+    channelSumsReference(a, times: b, into: productSums, rows: rows, channels: channels)
+}
