@@ -19,33 +19,41 @@ public func batchNormalize(
     guard channels > 0, let px = x.baseAddress, let py = y.baseAddress, let pm = mean.baseAddress,
           let pv = inverseStd.baseAddress, let po = offset.baseAddress else { return }
     let blocks = (rows + batchNormBlockRows - 1) / batchNormBlockRows
-    let partials = UnsafeMutableBufferPointer<Float>.allocate(capacity: blocks * channels)
+    // Per block: its channel sums, its mean, its sums of squared deviations from that mean.
+    let slot = 3 * channels
+    let partials = UnsafeMutableBufferPointer<Float>.allocate(capacity: blocks * slot)
     defer { partials.deallocate() }
     nonisolated(unsafe) let (sx, sy, sm, sv, so, ss, sp) = (px, py, pm, pv, po, scale?.baseAddress, partials.baseAddress!)
     nonisolated(unsafe) let sn = normalized?.baseAddress
     let blocksPerChunk = max(1, 65536 / (batchNormBlockRows * channels))
 
-    // Pass 1: per-block channel sums → mean.
+    // Pass 1 over x: each block of 64 rows is summed, then (while it is still in L1) its squared
+    // deviations from the block mean are summed: two passes over the block, one over memory.
     forEachChunk(blocks, chunkSize: blocksPerChunk) { range in
         for block in range {
-            blockChannelSums(sx, block: block, rows: rows, channels: channels, center: nil, into: sp + block * channels)
+            let sums = sp + block * slot, blockMean = sums + channels, squares = sums + 2 * channels
+            blockChannelSums(sx, block: block, rows: rows, channels: channels, center: nil, into: sums)
+            let count = Float(min(rows, (block + 1) * batchNormBlockRows) - block * batchNormBlockRows)
+            for c in 0..<channels { blockMean[c] = sums[c] / count }
+            blockChannelSums(sx, block: block, rows: rows, channels: channels, center: blockMean, into: squares)
         }
     }
+    // Merge the blocks in order, in Double. With block sum Sᵦ, count nᵦ, centre aᵦ and squares Mᵦ:
+    // μ = Σ Sᵦ / n and Σ(x − μ)² = Σᵦ [Mᵦ + 2dᵦ(Sᵦ − nᵦaᵦ) + nᵦdᵦ²] with dᵦ = aᵦ − μ (exact).
     for c in 0..<channels {
         var total: Double = 0
-        for block in 0..<blocks { total += Double(sp[block * channels + c]) }
-        sm[c] = Float(total / Double(rows))
-    }
-    // Pass 2: per-block sums of squared deviations → inverse standard deviation.
-    forEachChunk(blocks, chunkSize: blocksPerChunk) { range in
-        for block in range {
-            blockChannelSums(sx, block: block, rows: rows, channels: channels, center: sm, into: sp + block * channels)
+        for block in 0..<blocks { total += Double(sp[block * slot + c]) }
+        let mean = total / Double(rows)
+        var squares: Double = 0
+        for block in 0..<blocks {
+            let count = Double(min(rows, (block + 1) * batchNormBlockRows) - block * batchNormBlockRows)
+            let sum = Double(sp[block * slot + c]), centre = Double(sp[block * slot + channels + c])
+            let deviation = centre - mean
+            squares += Double(sp[block * slot + 2 * channels + c]) + 2 * deviation * (sum - count * centre)
+                + count * deviation * deviation
         }
-    }
-    for c in 0..<channels {
-        var total: Double = 0
-        for block in 0..<blocks { total += Double(sp[block * channels + c]) }
-        sv[c] = Float(1 / (total / Double(rows) + Double(epsilon)).squareRoot())
+        sm[c] = Float(mean)
+        sv[c] = Float(1 / (squares / Double(rows) + Double(epsilon)).squareRoot())
     }
     // Pass 3: x̂ = (x − mean)·invStd (stored when `normalized` is given), y = x̂·scale + offset.
     for c in 0..<channels { sp[c] = ss?[c] ?? 1 }  // reuse block 0 of partials as the scale

@@ -24,6 +24,25 @@ import Testing
         #expect(maxRelativeError(outputs[0].2.array, outputs[1].2.array) < 1e-4)
     }
 
+    /// A mean 10⁴ times the spread, over many 64-row blocks: the variance must come from deviations
+    /// (per block, then merged), not from Σx² − n·μ², which would lose every digit here.
+    @Test(arguments: [(1000, 3), (4099, 8)])
+    func largeMeanSmallSpread(shape: (Int, Int)) {
+        let (rows, channels) = shape
+        let noise = Buffer<Float>.random(rows * channels, seed: 126, in: -1...1)
+        let x = Buffer<Float>(noise.array.map { 1000 + 0.1 * $0 })
+        let offset = Buffer<Float>(count: channels)
+        let runs = (0..<2).map { _ in
+            (Buffer<Float>(count: x.count, value: .nan), Buffer<Float>(count: channels, value: .nan), Buffer<Float>(count: channels, value: .nan))
+        }
+        batchNormalize(x.input, offset: offset.input, scale: nil, into: runs[0].0.output, mean: runs[0].1.output,
+                       inverseStd: runs[0].2.output, rows: rows, channels: channels, epsilon: 1e-5)
+        batchNormalizeReference(x.input, offset: offset.input, scale: nil, into: runs[1].0.output, mean: runs[1].1.output,
+                                inverseStd: runs[1].2.output, rows: rows, channels: channels, epsilon: 1e-5)
+        #expect(maxRelativeError(runs[0].2.array, runs[1].2.array) < 1e-4, "1/σ \(runs[0].2.array) vs \(runs[1].2.array)")
+        #expect(maxRelativeError(runs[0].1.array, runs[1].1.array) < 1e-6)
+    }
+
     /// With `normalized`, one pass writes x̂ and y = x̂·scale + offset; y equals the plain call's.
     @Test(arguments: shapes, [false, true])
     func writesNormalizedInput(shape: (Int, Int), scaled: Bool) {
