@@ -4,14 +4,16 @@
 
 /// y = (x − mean)·invStd·(scale ?? 1) + offset, per channel, with
 /// mean[c] = (1/rows) Σᵣ x[r, c], var[c] = (1/rows) Σᵣ (x[r, c] − mean[c])², invStd[c] = 1/√(var[c] + ε).
-/// Two passes over x for the statistics (blocks of 64 rows summed in Float lanes, block sums added in
-/// Double in block order), one pass to normalize: x̂ = (x − mean)·invStd, then y = x̂·scale + offset
-/// (the reference's rounding); with `normalized`, x̂ is also written there.
+/// One pass over x for the statistics (per block of 64 rows: its sum, then its squared deviations
+/// from its own mean while it is in L1; blocks merged exactly in Double, in block order), one pass to
+/// normalize: x̂ = (x − mean)·invStd, then y = x̂·scale + offset (the reference's rounding); with
+/// `normalized`, x̂ is also written there. `rectified` writes ReLU(y) instead of y (batch norm then
+/// ReLU in one pass, the same bits as `relu` on y).
 public func batchNormalize(
     _ x: UnsafeBufferPointer<Float>, offset: UnsafeBufferPointer<Float>, scale: UnsafeBufferPointer<Float>?,
     into y: UnsafeMutableBufferPointer<Float>, normalized: UnsafeMutableBufferPointer<Float>? = nil,
     mean: UnsafeMutableBufferPointer<Float>, inverseStd: UnsafeMutableBufferPointer<Float>,
-    rows: Int, channels: Int, epsilon: Float
+    rows: Int, channels: Int, epsilon: Float, rectified: Bool = false
 ) {
     checkBatchNormSizes(x.count, offset.count, scale?.count, y.count, mean.count, inverseStd.count, rows, channels, epsilon)
     precondition(normalized.map { $0.count == y.count } ?? true,
@@ -64,13 +66,16 @@ public func batchNormalize(
             while c + 8 <= channels {
                 let normalized = (load8(row + c) - load8(sm + c)) * load8(sv + c)
                 if let xhat { store8(normalized, xhat + c) }
-                store8(normalized * load8(sp + c) + load8(so + c), out + c)
+                var v = normalized * load8(sp + c) + load8(so + c)
+                if rectified { v.replace(with: 0, where: .zero .> v) }
+                store8(v, out + c)
                 c += 8
             }
             while c < channels {
                 let normalized = (row[c] - sm[c]) * sv[c]
                 xhat?[c] = normalized
-                out[c] = normalized * sp[c] + so[c]
+                let v = normalized * sp[c] + so[c]
+                out[c] = rectified && v < 0 ? 0 : v
                 c += 1
             }
         }
@@ -114,7 +119,7 @@ public func batchNormalizeReference(
     _ x: UnsafeBufferPointer<Float>, offset: UnsafeBufferPointer<Float>, scale: UnsafeBufferPointer<Float>?,
     into y: UnsafeMutableBufferPointer<Float>, normalized: UnsafeMutableBufferPointer<Float>? = nil,
     mean: UnsafeMutableBufferPointer<Float>, inverseStd: UnsafeMutableBufferPointer<Float>,
-    rows: Int, channels: Int, epsilon: Float
+    rows: Int, channels: Int, epsilon: Float, rectified: Bool = false
 ) {
     checkBatchNormSizes(x.count, offset.count, scale?.count, y.count, mean.count, inverseStd.count, rows, channels, epsilon)
     for c in 0..<channels {
@@ -134,7 +139,8 @@ public func batchNormalizeReference(
         for c in 0..<channels {
             let xhat = (x[r * channels + c] - mean[c]) * inverseStd[c]
             normalized?[r * channels + c] = xhat
-            y[r * channels + c] = xhat * (scale?[c] ?? 1) + offset[c]
+            let v = xhat * (scale?[c] ?? 1) + offset[c]
+            y[r * channels + c] = rectified && v < 0 ? 0 : v
         }
     }
 }

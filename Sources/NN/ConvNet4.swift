@@ -112,8 +112,8 @@ public struct ConvNet4: Sendable {
             let base = block * perBlock
             let stride = downsampling == .stride2 ? 2 : 1
             h = conv2D(h, weights: p[base], bias: addingConvBiases ? p[base + 1] : nil, stride: stride, padding: padding)
-            h = h.batchNormalized(offset: p[base + 2], scale: batchNormScale ? p[base + 3] : nil,
-                                  epsilon: batchNormEpsilon).relu()
+            h = h.batchNormalizedReLU(offset: p[base + 2], scale: batchNormScale ? p[base + 3] : nil,
+                                      epsilon: batchNormEpsilon)
             if downsampling == .maxPool { h = h.maxPool2x2() }
         }
         let features: Variable

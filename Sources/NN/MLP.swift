@@ -46,10 +46,11 @@ public struct MLP: Sendable, Equatable {
             next += 2
             if layer == layerSizes.count - 2 { break }
             if batchNorm {
-                h = h.batchNormalized(offset: p[next])
+                h = h.batchNormalizedReLU(offset: p[next])
                 next += 1
+            } else {
+                h = h.relu()
             }
-            h = h.relu()
         }
         return h
     }

@@ -1,5 +1,6 @@
 // The fused batch-norm primitive (hand-derived JVP of its pullback) against the composite of
-// elementary ops: same values, gradients and Hessian-vector products, on awkward sizes.
+// elementary ops: same values, gradients and Hessian-vector products, on awkward sizes. Batch norm
+// with ReLU in one op against the two ops: the same bits.
 
 import Autodiff
 import Testing
@@ -27,5 +28,40 @@ struct BatchNormFusionTests {
         #expect(isClose(Double(fused.value), Double(composite.value), relativeTolerance: 1e-5, absoluteTolerance: 1e-4))
         for (a, b) in zip(fused.gradient, composite.gradient) { #expect(relativeError(a, b) < 1e-4) }
         for (a, b) in zip(fused.hessianVector, composite.hessianVector) { #expect(relativeError(a, b) < 1e-3) }
+    }
+
+    @Test("batchNormalizedReLU = batchNormalized then relu, bit for bit: value, gradient, HVP, JVP",
+          arguments: [(1, 1), (7, 3), (13, 9), (33, 17), (65, 8)])
+    func reluFusionSameBits(rows: Int, channels: Int) {
+        var generator = TestGenerator(seed: UInt64(rows * 1000 + channels))
+        let x = Tensor.randomNormal(shape: [2, rows, 1, channels], using: &generator)
+        let beta = Tensor.randomNormal(shape: [channels], standardDeviation: 0.5, using: &generator)
+        let gamma = Tensor.randomNormal(shape: [channels], using: &generator)
+        let weights = Tensor.randomNormal(shape: x.shape, using: &generator)
+        let v = [x, beta, gamma].map { Tensor.randomNormal(shape: $0.shape, using: &generator) }
+        func loss(fused: Bool, scaled: Bool) -> ScalarFunction {
+            { p in
+                let scale = scaled ? p[2] : nil
+                let y = fused ? p[0].batchNormalizedReLU(offset: p[1], scale: scale)
+                    : p[0].batchNormalized(offset: p[1], scale: scale).relu()
+                return (y * y.constant(weights)).sum() + y.squared().sum().scaled(by: 0.25)
+            }
+        }
+        let bits = { (tensors: [Tensor]) in tensors.map { $0.scalars.map(\.bitPattern) } }
+        for scaled in [false, true] {
+            let fused = hessianVectorProduct(at: [x, beta, gamma], along: v, in: loss(fused: true, scaled: scaled))
+            let twoOps = hessianVectorProduct(at: [x, beta, gamma], along: v, in: loss(fused: false, scaled: scaled))
+            #expect(fused.value.bitPattern == twoOps.value.bitPattern)
+            #expect(bits(fused.gradient) == bits(twoOps.gradient))
+            #expect(bits(fused.hessianVector) == bits(twoOps.hessianVector))
+            let jvps = [true, false].map { jvp(at: [x, beta, gamma], along: v, in: loss(fused: $0, scaled: scaled)) }
+            #expect(jvps[0].derivative.bitPattern == jvps[1].derivative.bitPattern)
+        }
+        // Some outputs are clipped and some are not, or this would not test the mask.
+        let tape = Tape()
+        let output = tape.variable(Dual(x)).batchNormalizedReLU(offset: tape.variable(Dual(beta))).value.scalars
+        if rows > 1 {
+            #expect(output.contains(0) && output.contains { $0 > 0 })
+        }
     }
 }

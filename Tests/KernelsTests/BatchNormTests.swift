@@ -24,6 +24,27 @@ import Testing
         #expect(maxRelativeError(outputs[0].2.array, outputs[1].2.array) < 1e-4)
     }
 
+    /// `rectified` writes ReLU(y): the same bits as relu on the plain output, and the reference agrees.
+    @Test(arguments: shapes)
+    func rectifiedIsReLUOfOutput(shape: (Int, Int)) {
+        let (rows, channels) = shape
+        let x = Buffer<Float>.random(rows * channels, seed: 127, in: -3...5)
+        let offset = Buffer<Float>.random(channels, seed: 128)
+        let plain = Buffer<Float>(count: x.count, value: .nan), fused = Buffer<Float>(count: x.count, value: .nan)
+        let slow = Buffer<Float>(count: x.count, value: .nan), clipped = Buffer<Float>(count: x.count, value: .nan)
+        let stats = (0..<6).map { _ in Buffer<Float>(count: channels, value: .nan) }
+        batchNormalize(x.input, offset: offset.input, scale: nil, into: plain.output, mean: stats[0].output,
+                       inverseStd: stats[1].output, rows: rows, channels: channels, epsilon: 1e-5)
+        batchNormalize(x.input, offset: offset.input, scale: nil, into: fused.output, mean: stats[2].output,
+                       inverseStd: stats[3].output, rows: rows, channels: channels, epsilon: 1e-5, rectified: true)
+        batchNormalizeReference(x.input, offset: offset.input, scale: nil, into: slow.output, mean: stats[4].output,
+                                inverseStd: stats[5].output, rows: rows, channels: channels, epsilon: 1e-5, rectified: true)
+        relu(plain.input, into: clipped.output)
+        #expect(fused.array.map(\.bitPattern) == clipped.array.map(\.bitPattern))
+        #expect(maxRelativeError(fused.array, slow.array) < 1e-4)
+        #expect(fused.array.allSatisfy { $0 >= 0 })
+    }
+
     /// A mean 10⁴ times the spread, over many 64-row blocks: the variance must come from deviations
     /// (per block, then merged), not from Σx² − n·μ², which would lose every digit here.
     @Test(arguments: [(1000, 3), (4099, 8)])

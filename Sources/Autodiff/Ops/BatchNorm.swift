@@ -79,11 +79,14 @@ struct BatchNormSaved {
     var inverseStd: Dual
 }
 
-/// Forward pass on x [rows, c]: returns y and the saved x̂, s.
-func batchNormForward(_ x: Dual, offset: Dual?, scale: Dual?, epsilon: Float) -> (Dual, BatchNormSaved) {
+/// Forward pass on x [rows, c]: returns y (ReLU(y) when `rectified`) and the saved x̂, s.
+func batchNormForward(_ x: Dual, offset: Dual?, scale: Dual?, epsilon: Float, rectified: Bool = false)
+    -> (Dual, BatchNormSaved)
+{
     let (rows, c) = (x.shape[0], x.shape[1])
     // One kernel call: the statistics, x̂ and y = γ·x̂ + β.
-    let (y, xhat, inverseStd) = primalValue(.batchNormForward, x.shape + [Int(epsilon.bitPattern), scale == nil ? 0 : 1, offset == nil ? 0 : 1]) { () -> (Tensor, Tensor, Tensor) in
+    let key = x.shape + [Int(epsilon.bitPattern), scale == nil ? 0 : 1, offset == nil ? 0 : 1, rectified ? 1 : 0]
+    let (y, xhat, inverseStd) = primalValue(.batchNormForward, key) { () -> (Tensor, Tensor, Tensor) in
         let offsetValue = offset?.value ?? Tensor(zeros: [c])
         var inverseStd = Tensor(zeros: [c])
         var mean = Tensor(zeros: [c])
@@ -92,7 +95,8 @@ func batchNormForward(_ x: Dual, offset: Dual?, scale: Dual?, epsilon: Float) ->
                 offsetValue.scalars.withUnsafeBufferPointer { beta in Channels.withOptionalBuffer(scale?.value) { gamma in
                     mean.scalars.withUnsafeMutableBufferPointer { m in inverseStd.scalars.withUnsafeMutableBufferPointer { s in
                         Kernels.batchNormalize(px, offset: beta, scale: gamma, into: out, normalized: normalized,
-                                               mean: m, inverseStd: s, rows: rows, channels: c, epsilon: epsilon)
+                                               mean: m, inverseStd: s, rows: rows, channels: c, epsilon: epsilon,
+                                               rectified: rectified)
                     } }
                 } }
             }
@@ -112,7 +116,9 @@ func batchNormForward(_ x: Dual, offset: Dual?, scale: Dual?, epsilon: Float) ->
     if let dgamma = scale?.tangent { terms.append((xhat, dgamma, nil)) }
     if xhatTangent == nil, let dbeta = offset?.tangent { terms.append((Tensor(zeros: [rows, c]), nil, dbeta)) }
     let saved = BatchNormSaved(xhat: Dual(xhat, tangent: xhatTangent), inverseStd: Dual(inverseStd, tangent: inverseStdTangent))
-    return (Dual(y, tangent: terms.isEmpty ? nil : Channels.scaleShift(terms)), saved)
+    // ReLU's tangent: the mask [y > 0] held constant, as `relu` does.
+    let tangent = terms.isEmpty ? nil : Channels.scaleShift(terms)
+    return (Dual(y, tangent: rectified ? tangent?.keptWherePositive(y) : tangent), saved)
 }
 
 /// The pullback as a Dual function: (x̄, γ̄, β̄) from ḡ, with tangents
@@ -164,17 +170,29 @@ extension Variable {
     ///   - scale: γ, `[c]`, or nil (TensorFlow's default `scale=False`, used by MAML and l2b).
     ///   - epsilon: added to the variance; 1e-3 in TensorFlow's `batch_norm`.
     public func batchNormalized(offset: Variable?, scale: Variable? = nil, epsilon: Float = 1e-3) -> Variable {
+        batchNormalized(offset: offset, scale: scale, epsilon: epsilon, rectified: false)
+    }
+
+    /// `batchNormalized(...).relu()` in one op: the kernel writes ReLU(y) in its normalizing pass,
+    /// and the pullback masks ḡ with [y > 0] before batch norm's. The same bits as the two ops.
+    public func batchNormalizedReLU(offset: Variable?, scale: Variable? = nil, epsilon: Float = 1e-3) -> Variable {
+        batchNormalized(offset: offset, scale: scale, epsilon: epsilon, rectified: true)
+    }
+
+    private func batchNormalized(offset: Variable?, scale: Variable?, epsilon: Float, rectified: Bool) -> Variable {
         let originalShape = shape
         let c = shape[shape.count - 1], rows = value.count / c
         let x = dual.reshaped(to: [rows, c])
         let (scaleDual, offsetDual) = (scale?.dual, offset?.dual)
-        let (y, saved) = batchNormForward(x, offset: offsetDual, scale: scaleDual, epsilon: epsilon)
+        let (y, saved) = batchNormForward(x, offset: offsetDual, scale: scaleDual, epsilon: epsilon, rectified: rectified)
         var inputs = [self]
         if let scale { inputs.append(scale) }
         if let offset { inputs.append(offset) }
         let hasScale = scale != nil
+        let output = y.value  // > 0 exactly where ReLU passed its input (rectified)
         return tape.record(y.reshaped(to: originalShape), inputs: inputs) { g, needed in
-            let grads = batchNormBackward(g.reshaped(to: [rows, c]), saved: saved, scale: scaleDual)
+            let flat = g.reshaped(to: [rows, c])
+            let grads = batchNormBackward(rectified ? flat.keptWherePositive(output) : flat, saved: saved, scale: scaleDual)
             var result: [Dual?] = [needed[0] ? grads.x.reshaped(to: originalShape) : nil]
             if hasScale { result.append(grads.scale) }
             if offsetDual != nil { result.append(grads.offset) }
