@@ -128,6 +128,13 @@ let metaStepBenchmarks: [Benchmark] = [
         return [try runMetaStep("W3", MetaStepWorkload(learner: conv4Learner(w3: true, method: .metasgd), tasks: tasks, seed: 8),
                                 minimumRuns: 5, minimumSeconds: 5)]
     },
+    Benchmark(name: "W3-no-replay", summary: "W3 with the HVPs recomputing the inner loop's values (--primal-replay off)") {
+        let tasks = randomImageTasks(count: 4, way: 5, shot: 10, queries: 15, side: 32, channels: 3, seed: 7)
+        var learner = conv4Learner(w3: true, method: .metasgd)
+        learner.replaysPrimals = false
+        return [try runMetaStep("W3-no-replay", MetaStepWorkload(learner: learner, tasks: tasks, seed: 8),
+                                minimumRuns: 5, minimumSeconds: 5)]
+    },
     Benchmark(name: "W3-FO", summary: "W3 with first-order Meta-SGD (α still gets its gradient)") {
         let tasks = randomImageTasks(count: 4, way: 5, shot: 10, queries: 15, side: 32, channels: 3, seed: 7)
         var learner = conv4Learner(w3: true, method: .metasgd)
