@@ -123,23 +123,21 @@ let metaStepBenchmarks: [Benchmark] = [
         return [try runMetaStep("W2-FO", MetaStepWorkload(learner: conv4Learner(w3: false, method: .fomaml), tasks: tasks, seed: 6),
                                 minimumRuns: 5, minimumSeconds: 5)]
     },
-    Benchmark(name: "W3", summary: "Conv4+max-pool Meta-SGD meta-iteration, 5-way 10-shot, 5 steps, second order") {
-        let tasks = randomImageTasks(count: 4, way: 5, shot: 10, queries: 15, side: 32, channels: 3, seed: 7)
-        return [try runMetaStep("W3", MetaStepWorkload(learner: conv4Learner(w3: true, method: .metasgd), tasks: tasks, seed: 8),
-                                minimumRuns: 5, minimumSeconds: 5)]
+    w3Benchmark("W3", "Conv4+max-pool Meta-SGD meta-iteration, 5-way 10-shot, 5 steps, second order") { _ in },
+    w3Benchmark("W3-no-replay", "W3 with the HVPs recomputing the inner loop's values (--primal-replay off)") {
+        $0.replaysPrimals = false
     },
-    Benchmark(name: "W3-no-replay", summary: "W3 with the HVPs recomputing the inner loop's values (--primal-replay off)") {
-        let tasks = randomImageTasks(count: 4, way: 5, shot: 10, queries: 15, side: 32, channels: 3, seed: 7)
-        var learner = conv4Learner(w3: true, method: .metasgd)
-        learner.replaysPrimals = false
-        return [try runMetaStep("W3-no-replay", MetaStepWorkload(learner: learner, tasks: tasks, seed: 8),
-                                minimumRuns: 5, minimumSeconds: 5)]
-    },
-    Benchmark(name: "W3-FO", summary: "W3 with first-order Meta-SGD (α still gets its gradient)") {
-        let tasks = randomImageTasks(count: 4, way: 5, shot: 10, queries: 15, side: 32, channels: 3, seed: 7)
-        var learner = conv4Learner(w3: true, method: .metasgd)
-        learner.firstOrder = true
-        return [try runMetaStep("W3-FO", MetaStepWorkload(learner: learner, tasks: tasks, seed: 8),
-                                minimumRuns: 5, minimumSeconds: 5)]
-    },
+    w3Benchmark("W3-FO", "W3 with first-order Meta-SGD (α still gets its gradient)") { $0.firstOrder = true },
 ]
+
+/// W3 (Meta-SGD on W3's tasks) with `configure` applied to the learner.
+func w3Benchmark(_ name: String, _ summary: String,
+                 configure: @escaping @Sendable (inout MetaLearner<ConvNet4>) -> Void) -> Benchmark {
+    Benchmark(name: name, summary: summary) {
+        let tasks = randomImageTasks(count: 4, way: 5, shot: 10, queries: 15, side: 32, channels: 3, seed: 7)
+        var learner = conv4Learner(w3: true, method: .metasgd)
+        configure(&learner)
+        return [try runMetaStep(name, MetaStepWorkload(learner: learner, tasks: tasks, seed: 8),
+                                minimumRuns: 5, minimumSeconds: 5)]
+    }
+}
