@@ -95,6 +95,9 @@ public func metaGradient(
         let hv = records[k].replaying {
             hessianVectorProduct(at: trajectory[k] + context, along: u + notPerturbed, in: supportLoss)
         }.hessianVector
+        // A loss whose ops depend on whether tangents exist breaks replay's contract: the result is
+        // still exact (the HVP computes what it could not replay), only slower. Debug builds say so.
+        assert(!records[k].hasDiverged, "metaGradient: the HVP at step \(k) did not follow its gradient pass")
         for i in 0..<n { adjoint[i] = adjoint[i] - hv[i] }
         for j in 0..<context.count { contextAdjoint[j] = contextAdjoint[j] - hv[n + j] }
     }
