@@ -60,14 +60,14 @@ enum TrainFlags {
         run
           --run-dir DIR         runs/<dataset>-<method>-<way>w<shot>s-seed<seed>
           --resume              continue DIR's checkpoint.mlck bit-identically (other flags default to the saved
-                                ones; --iterations, intervals and --threads may change)
+                                ones; --iterations, intervals, --threads and --primal-replay may change)
           --validation-interval N   iterations/20        --validation-episodes N   100 (fixed, from the seed)
           --checkpoint-interval N   500                  --log-interval N          iterations/500
           --threads N           all cores (results do not depend on it)
-          --primal-replay on|off  on: each inner step's Hessian-vector product reuses the values of the inner
-                                loop's gradient at the same point (faster; holds the inner steps' activations
-                                until the meta-gradient is done). off: recompute them, for less memory.
-                                Results are identical either way.                                  on
+          --primal-replay on|off  on (default): each inner step's Hessian-vector product reuses the values
+                                of the inner loop's gradient at the same point (faster; holds the inner steps'
+                                activations until the meta-gradient is done). off: recompute them, for less
+                                memory. Results are identical either way.
           --quiet               no progress output
           -h, --help            this text
 
