@@ -18,7 +18,7 @@
 /// The ops whose primal values can be replayed.
 enum PrimalSite: UInt8 {
     case add, subtract, multiply, divide, scale, addScalar, addBias, columnSums
-    case matmul, im2col, col2im, gather, scatter, maxPool, sumAxis, broadcast, transpose
+    case matmul, im2col, col2im, gather, scatter, maxPool, maxUnpool, sumAxis, broadcast, transpose
     case logSoftmax, exp, log, relu, keepPositive, leakyRelu, sigmoid, softplus, square, rsqrt
     case batchNormForward, batchNormBackward
 }

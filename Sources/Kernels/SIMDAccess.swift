@@ -1,4 +1,4 @@
-// Eight-lane Float loads and stores at any address (no alignment needed).
+// Eight-lane Float loads and stores (and Int32 index loads) at any address (no alignment needed).
 // They compile to single `vmovups` instructions on AVX2; no bounds checks, so callers keep indices valid.
 
 /// Loads `p[0..<8]` as one vector.
@@ -17,4 +17,10 @@ func load8(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
 @inline(__always)
 func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+}
+
+/// Loads `p[0..<8]` as one vector of indices.
+@inline(__always)
+func load8(_ p: UnsafePointer<Int32>) -> SIMD8<Int32> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Int32>.self)
 }

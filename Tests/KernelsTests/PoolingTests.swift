@@ -35,6 +35,24 @@ import Testing
         #expect(fastIndex.array.indices.allSatisfy { x[Int(fastIndex[$0])] == fast[$0] })
     }
 
+    @Test("maxUnpool2x2 = zeros then a scatter to argmax, with the same bits", arguments: cases)
+    func unpoolMatchesReference(_ c: PoolCase) {
+        let x = Buffer<Float>.random(c.batch * c.height * c.width * c.channels, seed: 23)
+        let outCount = c.batch * maxPool2x2OutputSize(c.height, ceilMode: c.ceilMode)
+            * maxPool2x2OutputSize(c.width, ceilMode: c.ceilMode) * c.channels
+        let pooled = Buffer<Float>(count: outCount, value: .nan)
+        let argmax = Buffer<Int32>([Int32](repeating: -1, count: outCount))
+        maxPool2x2(x.input, into: pooled.output, argmax: argmax.output,
+                   batch: c.batch, height: c.height, width: c.width, channels: c.channels, ceilMode: c.ceilMode)
+        let g = Buffer<Float>.random(outCount, seed: 24)
+        let fast = Buffer<Float>(count: x.count, value: .nan), reference = Buffer<Float>(count: x.count, value: .nan)
+        maxUnpool2x2(g.input, argmax: argmax.input, into: fast.output,
+                     batch: c.batch, height: c.height, width: c.width, channels: c.channels, ceilMode: c.ceilMode)
+        maxUnpool2x2Reference(g.input, argmax: argmax.input, into: reference.output,
+                              batch: c.batch, height: c.height, width: c.width, channels: c.channels, ceilMode: c.ceilMode)
+        #expect(fast.array.map(\.bitPattern) == reference.array.map(\.bitPattern))
+    }
+
     @Test func tiesPickTheFirstInWindowOrder() {
         // One 2×2 window, 2 channels: channel 0 all equal, channel 1 ties between bottom-left and bottom-right.
         let x = Buffer<Float>([5, 1, 5, 2, 5, 7, 5, 7])

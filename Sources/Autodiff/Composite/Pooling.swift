@@ -1,4 +1,5 @@
-// Max-pool 2×2 (argmax from the kernel, then a gather) and global average pooling (a sum).
+// Max-pool 2×2 (argmax from the kernel; pullback: the unpool kernel, the adjoint of gathering at
+// argmax) and global average pooling (a sum).
 // The argmax is taken from the primal and held constant: tangents and cotangents follow the
 // chosen elements, and the second derivative of the selection itself is zero.
 
@@ -23,8 +24,12 @@ extension Variable {
             }
             return (pooled, argmax)
         }
-        // The kernel's maxima are the gather's value: x[argmax] = y.
-        return gathering(argmax, shape: [b, ho, wo, c], value: pooled)
+        // Linear in x for a fixed argmax: the tangent is a gather, the pullback its adjoint.
+        let y = Dual(pooled, tangent: dual.tangent?.gathering(argmax, shape: [b, ho, wo, c]))
+        let inputShape = shape
+        return tape.record(y, inputs: [self]) { g, _ in
+            [g.maxUnpooled2x2(argmax, inputShape: inputShape, ceilMode: ceilMode)]
+        }
     }
 
     /// Mean over the spatial axes: `[b, h, w, c] → [b, c]`.
@@ -32,5 +37,28 @@ extension Variable {
         precondition(shape.count == 4, "globalAveragePool: needs [b, h, w, c], got \(shape)")
         let spatial = shape[1] * shape[2]
         return reshaped(to: [shape[0], spatial, shape[3]]).sum(alongAxis: 1).scaled(by: 1 / Float(spatial))
+    }
+}
+
+extension Tensor {
+    /// The adjoint of gathering `[b, h, w, c]` at max-pool's `argmax`: self at argmax, 0 elsewhere.
+    func maxUnpooled2x2(_ argmax: [Int32], inputShape: [Int], ceilMode: Bool) -> Tensor {
+        scalars.withUnsafeBufferPointer { g in
+            argmax.withUnsafeBufferPointer { indices in
+                Tensor.filled(shape: inputShape) {
+                    Kernels.maxUnpool2x2(g, argmax: indices, into: $0, batch: inputShape[0], height: inputShape[1],
+                                         width: inputShape[2], channels: inputShape[3], ceilMode: ceilMode)
+                }
+            }
+        }
+    }
+}
+
+extension Dual {
+    /// `maxUnpooled2x2` of the value and of the tangent (linear, argmax constant).
+    func maxUnpooled2x2(_ argmax: [Int32], inputShape: [Int], ceilMode: Bool) -> Dual {
+        Dual(primalValue(.maxUnpool, shape + inputShape + [ceilMode ? 1 : 0]) {
+            value.maxUnpooled2x2(argmax, inputShape: inputShape, ceilMode: ceilMode)
+        }, tangent: tangent?.maxUnpooled2x2(argmax, inputShape: inputShape, ceilMode: ceilMode))
     }
 }

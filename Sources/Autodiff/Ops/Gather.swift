@@ -45,15 +45,8 @@ extension Dual {
 
 extension Variable {
     public func gathering(_ indices: [Int32], shape newShape: [Int]) -> Variable {
-        gathering(indices, shape: newShape, value: value.gathering(indices, shape: newShape))
-    }
-
-    /// `gathering` whose value the caller has already computed (max-pool's kernel writes it).
-    func gathering(_ indices: [Int32], shape newShape: [Int], value gathered: Tensor) -> Variable {
-        precondition(gathered.shape == newShape, "gather: value \(gathered.shape) for shape \(newShape)")
         let sourceShape = shape
-        let y = Dual(gathered, tangent: dual.tangent?.gathering(indices, shape: newShape))
-        return tape.record(y, inputs: [self]) { g, _ in
+        return tape.record(dual.gathering(indices, shape: newShape), inputs: [self]) { g, _ in
             [g.scattering(indices, shape: sourceShape)]
         }
     }
