@@ -1,5 +1,5 @@
 // Plain-loop specifications of the convolution kernels (NHWC input, HWIO weights): im2col, col2im,
-// direct convolution and direct transposed convolution. Slow on purpose; the fast kernels are tested against them.
+// direct convolution, direct transposed convolution and the direct weight gradient. Slow on purpose; the fast kernels are tested against them.
 
 func checkConvSizes(
     _ name: String, _ geometry: ConvGeometry, inputCount: Int, outputCount: Int, weightsCount: Int,
@@ -102,6 +102,22 @@ public func transposedConvolutionReference(
     forEachColumnEntry(geometry) { row, column, input in
         for o in 0..<outputChannels {
             x[input] += y[row * outputChannels + o] * weights[column * outputChannels + o]
+        }
+    }
+}
+
+/// Direct weight gradient, the adjoint of `convolutionReference` with respect to its weights:
+/// w[i, j, c, o] (+)= Σ_{b, oy, ox} x[b, oy·s − padTop + i, ox·s − padLeft + j, c] · ȳ[b, oy, ox, o].
+public func convolutionWeightGradientReference(
+    _ x: UnsafeBufferPointer<Float>, outputGradient y: UnsafeBufferPointer<Float>,
+    into weights: UnsafeMutableBufferPointer<Float>, geometry: ConvGeometry, outputChannels: Int, accumulate: Bool = false
+) {
+    checkConvSizes("convolutionWeightGradientReference", geometry, inputCount: x.count, outputCount: y.count,
+                   weightsCount: weights.count, outputChannels: outputChannels)
+    if !accumulate { for i in 0..<weights.count { weights[i] = 0 } }
+    forEachColumnEntry(geometry) { row, column, input in
+        for o in 0..<outputChannels {
+            weights[column * outputChannels + o] += x[input] * y[row * outputChannels + o]
         }
     }
 }

@@ -1,7 +1,6 @@
-// im2col (NHWC input → [b·ho·wo, kh·kw·c] patch matrix, column = (i·kw + j)·c + channel), its adjoint
-// col2im, and the two convolutions built on them with `matmul`: convolution (im2col, then cols·W) and
-// transposed convolution (cols = y·Wᵀ, then col2im). A window row that lies inside the input is one
-// contiguous run of kw·c floats in both x and cols, so it is copied (or added) in one go.
+// im2col (NHWC input → [b·ho·wo, kh·kw·c] patch matrix, column = (i·kw + j)·c + channel) and its adjoint
+// col2im, on which the convolutions of Convolution.swift are built. A window row that lies inside the
+// input is one contiguous run of kw·c floats in both x and cols, so it is copied (or added) in one go.
 
 /// x [b, H, W, c] → cols [b·ho·wo, kh·kw·c]: row (b, oy, ox) holds the input patch under that output
 /// position, column (i·kw + j)·c + channel; padded positions are 0.
@@ -94,82 +93,5 @@ public func col2im(
                 }
             }
         }
-    }
-}
-
-/// Floats of column matrix built at once by the GEMM-based convolutions (16 MiB); larger batches
-/// are processed in groups of whole images, which does not change any result.
-let convolutionColumnBudget = 1 << 22
-
-/// Images per group so that one group's column matrix fits `convolutionColumnBudget`.
-func imagesPerGroup(_ g: ConvGeometry) -> Int {
-    max(1, min(g.batch, convolutionColumnBudget / max(1, g.outputHeight * g.outputWidth * g.columnWidth)))
-}
-
-/// The same geometry for `count` images.
-func geometryForImages(_ g: ConvGeometry, count: Int) -> ConvGeometry {
-    ConvGeometry(batch: count, inputHeight: g.inputHeight, inputWidth: g.inputWidth, inputChannels: g.inputChannels,
-                 kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth, stride: g.strideHeight,
-                 padding: .explicit(top: g.padTop, bottom: g.padBottom, left: g.padLeft, right: g.padRight))
-}
-
-/// Convolution by im2col and `matmul`: y [b, ho, wo, cout] (+)= im2col(x) · W, with
-/// weights [kh, kw, cin, cout] (HWIO) seen as a [kh·kw·cin, cout] matrix. `convolutionReference` is the spec.
-public func convolution(
-    _ x: UnsafeBufferPointer<Float>, weights: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>,
-    geometry: ConvGeometry, outputChannels: Int, accumulate: Bool = false
-) {
-    let g = geometry
-    checkConvSizes("convolution", g, inputCount: x.count, outputCount: y.count, weightsCount: weights.count,
-                   outputChannels: outputChannels)
-    guard y.count > 0 else { return }
-    let group = imagesPerGroup(g)
-    let imageInput = g.inputHeight * g.inputWidth * g.inputChannels
-    let imageRows = g.outputHeight * g.outputWidth
-    let columns = UnsafeMutableBufferPointer<Float>.allocate(capacity: group * imageRows * g.columnWidth)
-    defer { columns.deallocate() }
-    for first in stride(from: 0, to: g.batch, by: group) {
-        let count = min(group, g.batch - first)
-        let part = geometryForImages(g, count: count)
-        let partColumns = UnsafeMutableBufferPointer(rebasing: columns[0..<part.columnRows * g.columnWidth])
-        let inputs = first * imageInput..<(first + count) * imageInput
-        let outputs = first * imageRows * outputChannels..<(first + count) * imageRows * outputChannels
-        im2col(UnsafeBufferPointer(rebasing: x[inputs]), into: partColumns, geometry: part)
-        matmul(UnsafeBufferPointer(partColumns), weights, into: UnsafeMutableBufferPointer(rebasing: y[outputs]),
-               m: part.columnRows, n: outputChannels, k: g.columnWidth, accumulate: accumulate)
-    }
-}
-
-/// Transposed convolution: given y [b, ho, wo, cout] and weights [kh, kw, cin, cout] of a convolution with
-/// this geometry, x [b, H, W, cin] (+)= the adjoint of that convolution applied to y:
-/// cols = y · Wᵀ ([b·ho·wo, kh·kw·cin]), then col2im. E.g. PyTorch ConvTranspose(k4, s2, p1) 2→4 is the
-/// geometry of a convolution 4→2 with k4, s2, padding 1. `transposedConvolutionReference` is the spec.
-public func transposedConvolution(
-    _ y: UnsafeBufferPointer<Float>, weights: UnsafeBufferPointer<Float>, into x: UnsafeMutableBufferPointer<Float>,
-    geometry: ConvGeometry, outputChannels: Int, accumulate: Bool = false
-) {
-    let g = geometry
-    checkConvSizes("transposedConvolution", g, inputCount: x.count, outputCount: y.count, weightsCount: weights.count,
-                   outputChannels: outputChannels)
-    guard x.count > 0 else { return }
-    guard y.count > 0 else {
-        if !accumulate { x.baseAddress!.update(repeating: 0, count: x.count) }
-        return
-    }
-    let group = imagesPerGroup(g)
-    let imageInput = g.inputHeight * g.inputWidth * g.inputChannels
-    let imageRows = g.outputHeight * g.outputWidth
-    let columns = UnsafeMutableBufferPointer<Float>.allocate(capacity: group * imageRows * g.columnWidth)
-    defer { columns.deallocate() }
-    for first in stride(from: 0, to: g.batch, by: group) {
-        let count = min(group, g.batch - first)
-        let part = geometryForImages(g, count: count)
-        let partColumns = UnsafeMutableBufferPointer(rebasing: columns[0..<part.columnRows * g.columnWidth])
-        let inputs = first * imageInput..<(first + count) * imageInput
-        let outputs = first * imageRows * outputChannels..<(first + count) * imageRows * outputChannels
-        matmul(UnsafeBufferPointer(rebasing: y[outputs]), weights, into: partColumns,
-               m: part.columnRows, n: g.columnWidth, k: outputChannels, transposeB: true)
-        col2im(UnsafeBufferPointer(partColumns), into: UnsafeMutableBufferPointer(rebasing: x[inputs]),
-               geometry: part, accumulate: accumulate)
     }
 }
