@@ -146,11 +146,12 @@ func convolutionWeightGradient(
     let size = w.count
     parallelFor(slots) { slot in
         let sum = slot == 0 ? target : UnsafeMutableBufferPointer(rebasing: spare[(slot - 1) * size ..< slot * size])
-        let columns = UnsafeMutableBufferPointer<Float>.allocate(capacity: groups.columnCapacity)
-        defer { columns.deallocate() }
+        let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: groups.columnCapacity)
+        defer { buffer.deallocate() }
         var first = true
         for index in stride(from: slot, to: groups.count, by: slots) {
             let group = groups[index]
+            let columns = group.columns(in: buffer)
             for term in shared {
                 im2col(slice(term.input, group.images, width: g.imageInputCount), into: columns, geometry: group.geometry)
                 matmul(UnsafeBufferPointer(columns), slice(term.outputGradient, group.outputs, width: outputChannels),
@@ -177,6 +178,11 @@ struct ImageGroups {
         let outputs: Range<Int>
         /// The layer's geometry for these images only.
         let geometry: ConvGeometry
+
+        /// The first columnRows·columnWidth floats of a buffer of `columnCapacity`.
+        func columns(in buffer: UnsafeMutableBufferPointer<Float>) -> UnsafeMutableBufferPointer<Float> {
+            UnsafeMutableBufferPointer(rebasing: buffer[0 ..< geometry.columnRows * geometry.columnWidth])
+        }
     }
 
     let geometry: ConvGeometry
@@ -209,7 +215,8 @@ struct ImageGroups {
         parallelFor(count) { index in
             let columns = UnsafeMutableBufferPointer<Float>.allocate(capacity: columnCapacity)
             defer { columns.deallocate() }
-            body(self[index], columns)
+            let group = self[index]
+            body(group, group.columns(in: columns))
         }
     }
 }

@@ -1,16 +1,24 @@
 // The grouped convolution kernels (forward, input gradient, weight gradient), each a sum of two terms,
-// against sums of their direct references: with one image per group (the smallest column budget)
-// and with the default budget, storing and accumulating; the weight gradient as the adjoint of the
+// against sums of their direct references: with groups of one and of two images (a smaller last group
+// when the batch is odd) and with the default budget, storing and accumulating; the weight gradient as the adjoint of the
 // forward convolution in W; and more groups than weight-gradient slots, at any thread count.
 
 @testable import Kernels
 import Testing
 
 @Suite struct ConvolutionTests {
-    static let budgets = [1, convolutionColumnBudget]
+    /// Images per group: 1, 2, or 0 for the default budget.
+    static let budgets = [1, 2, 0]
+
+    /// The column budget that gives groups of `images` images (0: the default budget).
+    func columnBudget(_ c: ConvCase, images: Int) -> Int {
+        let g = c.geometry
+        return images == 0 ? convolutionColumnBudget : images * g.outputHeight * g.outputWidth * g.columnWidth
+    }
 
     @Test(arguments: convCases, budgets)
-    func forwardMatchesReference(_ c: ConvCase, budget: Int) {
+    func forwardMatchesReference(_ c: ConvCase, groupImages: Int) {
+        let budget = columnBudget(c, images: groupImages)
         let g = c.geometry, cout = c.outputChannels
         let (x1, x2) = (Buffer<Float>.random(g.inputCount, seed: 21), Buffer<Float>.random(g.inputCount, seed: 22))
         let (w1, w2) = (Buffer<Float>.random(g.columnWidth * cout, seed: 23), Buffer<Float>.random(g.columnWidth * cout, seed: 24))
@@ -28,7 +36,8 @@ import Testing
     }
 
     @Test(arguments: convCases, budgets)
-    func inputGradientMatchesReference(_ c: ConvCase, budget: Int) {
+    func inputGradientMatchesReference(_ c: ConvCase, groupImages: Int) {
+        let budget = columnBudget(c, images: groupImages)
         let g = c.geometry, cout = c.outputChannels
         let (y1, y2) = (Buffer<Float>.random(g.columnRows * cout, seed: 31), Buffer<Float>.random(g.columnRows * cout, seed: 32))
         let (w1, w2) = (Buffer<Float>.random(g.columnWidth * cout, seed: 33), Buffer<Float>.random(g.columnWidth * cout, seed: 34))
@@ -46,7 +55,8 @@ import Testing
     }
 
     @Test(arguments: convCases, budgets)
-    func weightGradientMatchesReference(_ c: ConvCase, budget: Int) {
+    func weightGradientMatchesReference(_ c: ConvCase, groupImages: Int) {
+        let budget = columnBudget(c, images: groupImages)
         let g = c.geometry, cout = c.outputChannels
         let (x1, x2) = (Buffer<Float>.random(g.inputCount, seed: 41), Buffer<Float>.random(g.inputCount, seed: 42))
         let (y1, y2) = (Buffer<Float>.random(g.columnRows * cout, seed: 43), Buffer<Float>.random(g.columnRows * cout, seed: 44))
