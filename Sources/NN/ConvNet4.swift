@@ -103,8 +103,14 @@ public struct ConvNet4: Sendable {
         logits(images, parameters: p, addingConvBiases: false)
     }
 
-    /// `logits`, optionally adding the conv biases that batch norm cancels (for the test of that identity).
-    func logits(_ images: Variable, parameters p: [Variable], addingConvBiases: Bool) -> Variable {
+    /// `logits`, optionally adding the conv biases that batch norm cancels (for the test of that
+    /// identity), and optionally with ReLU before max-pool as written (for the test of the next one).
+    ///
+    /// ReLU and max-pool commute (ReLU is monotone, and where the window's maximum is ≤ 0 both
+    /// orders pass no gradient), so the network pools first and applies ReLU to the pooled map: the
+    /// same values and gradients, with ReLU's mask passes (backward and tangent) a quarter the size.
+    func logits(_ images: Variable, parameters p: [Variable], addingConvBiases: Bool,
+                reluBeforePool: Bool = false) -> Variable {
         let perBlock = batchNormScale ? 4 : 3
         precondition(p.count == 4 * perBlock + 2, "ConvNet4: expected \(4 * perBlock + 2) parameters, got \(p.count)")
         var h = images
@@ -112,9 +118,13 @@ public struct ConvNet4: Sendable {
             let base = block * perBlock
             let stride = downsampling == .stride2 ? 2 : 1
             h = conv2D(h, weights: p[base], bias: addingConvBiases ? p[base + 1] : nil, stride: stride, padding: padding)
-            h = h.batchNormalizedReLU(offset: p[base + 2], scale: batchNormScale ? p[base + 3] : nil,
-                                      epsilon: batchNormEpsilon)
-            if downsampling == .maxPool { h = h.maxPool2x2() }
+            let (offset, scale) = (p[base + 2], batchNormScale ? p[base + 3] : nil)
+            if downsampling == .maxPool && !reluBeforePool {
+                h = h.batchNormalized(offset: offset, scale: scale, epsilon: batchNormEpsilon).maxPool2x2().relu()
+            } else {
+                h = h.batchNormalizedReLU(offset: offset, scale: scale, epsilon: batchNormEpsilon)
+                if downsampling == .maxPool { h = h.maxPool2x2() }
+            }
         }
         let features: Variable
         switch head {
