@@ -48,3 +48,19 @@ extension Tensor {
         }
     }
 }
+
+/// body(the buffers of `tensors`, nil for nil), all valid for the call: for kernels that take a
+/// list of terms.
+func withBuffers<R>(_ tensors: [Tensor?], _ body: ([UnsafeBufferPointer<Float>?]) -> R) -> R {
+    func step(_ index: Int, _ collected: [UnsafeBufferPointer<Float>?]) -> R {
+        guard index < tensors.count else { return body(collected) }
+        guard let tensor = tensors[index] else { return step(index + 1, collected + [nil]) }
+        return tensor.scalars.withUnsafeBufferPointer { step(index + 1, collected + [$0]) }
+    }
+    return step(0, [])
+}
+
+/// `withBuffers` for tensors that are all present.
+func withBuffers<R>(_ tensors: [Tensor], _ body: ([UnsafeBufferPointer<Float>]) -> R) -> R {
+    withBuffers(tensors.map { Optional($0) }) { body($0.map { $0! }) }
+}

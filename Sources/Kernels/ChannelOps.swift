@@ -8,28 +8,55 @@ public func channelScaleShift(
     _ x: UnsafeBufferPointer<Float>, scale: UnsafeBufferPointer<Float>?, shift: UnsafeBufferPointer<Float>?,
     into out: UnsafeMutableBufferPointer<Float>, rows: Int, channels: Int, accumulate: Bool = false
 ) {
-    precondition(x.count == rows * channels && out.count == rows * channels && (scale?.count ?? channels) == channels
-                 && (shift?.count ?? channels) == channels, "channelScaleShift: sizes do not match [\(rows), \(channels)]")
-    guard rows > 0, channels > 0 else { return }
-    nonisolated(unsafe) let (px, po) = (x.baseAddress!, out.baseAddress!)
-    nonisolated(unsafe) let (ps, pt) = (scale?.baseAddress, shift?.baseAddress)
-    forEachChunk(rows, chunkSize: max(1, 32768 / channels)) { range in
-        for r in range {
-            let row = px + r * channels, target = po + r * channels
-            var c = 0
-            while c + 8 <= channels {
-                var v = load8(row + c)
-                if let ps { v *= load8(ps + c) }
-                if let pt { v += load8(pt + c) }
-                if accumulate { v += load8(target + c) }
-                store8(v, target + c)
-                c += 8
-            }
-            while c < channels {
-                var v = row[c] * (ps?[c] ?? 1) + (pt?[c] ?? 0)
-                if accumulate { v += target[c] }
-                target[c] = v
-                c += 1
+    channelScaleShift([ScaleShiftTerm(x, scale: scale, shift: shift)], into: out, rows: rows, channels: channels,
+                      accumulate: accumulate)
+}
+
+/// One term of `channelScaleShift`: x[r, c]·scale[c] + shift[c].
+public struct ScaleShiftTerm {
+    public let x: UnsafeBufferPointer<Float>
+    public let scale: UnsafeBufferPointer<Float>?
+    public let shift: UnsafeBufferPointer<Float>?
+    public init(_ x: UnsafeBufferPointer<Float>, scale: UnsafeBufferPointer<Float>?, shift: UnsafeBufferPointer<Float>?) {
+        (self.x, self.scale, self.shift) = (x, scale, shift)
+    }
+}
+
+/// out[r, c] (+)= Σₜ xₜ[r, c]·scaleₜ[c] + shiftₜ[c], the terms added in order: the same bits as one
+/// call per term (accumulating after the first), but all terms are applied to a few rows of out at
+/// a time, so out is written once instead of once per term.
+/// - Complexity: O(terms·rows·channels), one pass over each input.
+public func channelScaleShift(
+    _ terms: [ScaleShiftTerm], into out: UnsafeMutableBufferPointer<Float>, rows: Int, channels: Int,
+    accumulate: Bool = false
+) {
+    for t in terms {
+        precondition(t.x.count == rows * channels && out.count == rows * channels && (t.scale?.count ?? channels) == channels
+                     && (t.shift?.count ?? channels) == channels, "channelScaleShift: sizes do not match [\(rows), \(channels)]")
+    }
+    guard rows > 0, channels > 0, !terms.isEmpty else { return }
+    nonisolated(unsafe) let (shared, po) = (terms, out.baseAddress!)
+    forEachRowBlock(rows: rows, channels: channels) { range in
+        for (index, t) in shared.enumerated() {
+            let (px, ps, pt) = (t.x.baseAddress!, t.scale?.baseAddress, t.shift?.baseAddress)
+            let add = accumulate || index > 0
+            for r in range {
+                let row = px + r * channels, target = po + r * channels
+                var c = 0
+                while c + 8 <= channels {
+                    var v = load8(row + c)
+                    if let ps { v *= load8(ps + c) }
+                    if let pt { v += load8(pt + c) }
+                    if add { v += load8(target + c) }
+                    store8(v, target + c)
+                    c += 8
+                }
+                while c < channels {
+                    var v = row[c] * (ps?[c] ?? 1) + (pt?[c] ?? 0)
+                    if add { v += target[c] }
+                    target[c] = v
+                    c += 1
+                }
             }
         }
     }
@@ -45,29 +72,66 @@ public func channelCenteredScale(
     mean2 m2: UnsafeBufferPointer<Float>, gain: UnsafeBufferPointer<Float>,
     into out: UnsafeMutableBufferPointer<Float>, rows: Int, channels: Int, accumulate: Bool = false
 ) {
-    precondition(a.count == rows * channels && xhat.count == rows * channels && out.count == rows * channels
-                 && m1.count == channels && m2.count == channels && gain.count == channels,
-                 "channelCenteredScale: sizes do not match [\(rows), \(channels)]")
-    guard rows > 0, channels > 0 else { return }
-    nonisolated(unsafe) let (pa, pm1, px, pm2, pg, po) =
-        (a.baseAddress!, m1.baseAddress!, xhat.baseAddress!, m2.baseAddress!, gain.baseAddress!, out.baseAddress!)
-    forEachChunk(rows, chunkSize: max(1, 32768 / channels)) { range in
-        for r in range {
-            let offset = r * channels
-            var c = 0
-            while c + 8 <= channels {
-                let centered = load8(pa + offset + c) - load8(pm1 + c) - load8(px + offset + c) * load8(pm2 + c)
-                var v = load8(pg + c) * centered
-                if accumulate { v += load8(po + offset + c) }
-                store8(v, po + offset + c)
-                c += 8
+    channelCenteredScale([CenteredScaleTerm(a, mean1: m1, xhat: xhat, mean2: m2, gain: gain)], into: out, rows: rows,
+                         channels: channels, accumulate: accumulate)
+}
+
+/// One term of `channelCenteredScale`: gain[c]·(a[r, c] − m1[c] − xhat[r, c]·m2[c]).
+public struct CenteredScaleTerm {
+    public let a, mean1, xhat, mean2, gain: UnsafeBufferPointer<Float>
+    public init(_ a: UnsafeBufferPointer<Float>, mean1: UnsafeBufferPointer<Float>, xhat: UnsafeBufferPointer<Float>,
+                mean2: UnsafeBufferPointer<Float>, gain: UnsafeBufferPointer<Float>) {
+        (self.a, self.mean1, self.xhat, self.mean2, self.gain) = (a, mean1, xhat, mean2, gain)
+    }
+}
+
+/// out[r, c] (+)= Σₜ termₜ[r, c], the terms added in order: the same bits as one call per term
+/// (accumulating after the first), with out written once (batch norm's HVP sums three terms).
+/// - Complexity: O(terms·rows·channels), one pass over each input.
+public func channelCenteredScale(
+    _ terms: [CenteredScaleTerm], into out: UnsafeMutableBufferPointer<Float>, rows: Int, channels: Int,
+    accumulate: Bool = false
+) {
+    for t in terms {
+        precondition(t.a.count == rows * channels && t.xhat.count == rows * channels && out.count == rows * channels
+                     && t.mean1.count == channels && t.mean2.count == channels && t.gain.count == channels,
+                     "channelCenteredScale: sizes do not match [\(rows), \(channels)]")
+    }
+    guard rows > 0, channels > 0, !terms.isEmpty else { return }
+    nonisolated(unsafe) let (shared, po) = (terms, out.baseAddress!)
+    forEachRowBlock(rows: rows, channels: channels) { range in
+        for (index, t) in shared.enumerated() {
+            let (pa, pm1, px, pm2, pg) =
+                (t.a.baseAddress!, t.mean1.baseAddress!, t.xhat.baseAddress!, t.mean2.baseAddress!, t.gain.baseAddress!)
+            let add = accumulate || index > 0
+            for r in range {
+                let offset = r * channels
+                var c = 0
+                while c + 8 <= channels {
+                    let centered = load8(pa + offset + c) - load8(pm1 + c) - load8(px + offset + c) * load8(pm2 + c)
+                    var v = load8(pg + c) * centered
+                    if add { v += load8(po + offset + c) }
+                    store8(v, po + offset + c)
+                    c += 8
+                }
+                while c < channels {
+                    var v = pg[c] * (pa[offset + c] - pm1[c] - px[offset + c] * pm2[c])
+                    if add { v += po[offset + c] }
+                    po[offset + c] = v
+                    c += 1
+                }
             }
-            while c < channels {
-                var v = pg[c] * (pa[offset + c] - pm1[c] - px[offset + c] * pm2[c])
-                if accumulate { v += po[offset + c] }
-                po[offset + c] = v
-                c += 1
-            }
+        }
+    }
+}
+
+/// Runs `body` on blocks of rows of about 2048 floats (8 KiB: the block of out stays in L1 while
+/// every term is added to it), the blocks in parallel chunks of about 32768 floats.
+private func forEachRowBlock(rows: Int, channels: Int, _ body: @Sendable (Range<Int>) -> Void) {
+    let blockRows = max(1, 2048 / channels)
+    forEachChunk(rows, chunkSize: max(1, 32768 / channels)) { chunk in
+        for start in stride(from: chunk.lowerBound, to: chunk.upperBound, by: blockRows) {
+            body(start ..< min(chunk.upperBound, start + blockRows))
         }
     }
 }

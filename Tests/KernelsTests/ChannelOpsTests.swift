@@ -35,6 +35,49 @@ import Testing
         #expect(maxRelativeError(fast.array, slow.array) < 1e-5)
     }
 
+    /// Three terms in one call: the same bits as three calls (accumulating after the first), and the
+    /// references' sum; shapes with many row blocks and parallel chunks.
+    @Test(arguments: shapes + [(1000, 5), (3001, 17)], [false, true])
+    func termsInOneCall(shape: (Int, Int), accumulate: Bool) {
+        let (rows, channels) = shape
+        let n = rows * channels
+        let inputs = (0..<3).map { Buffer<Float>.random(n, seed: 20 + UInt64($0)) }
+        let xhats = (0..<3).map { Buffer<Float>.random(n, seed: 30 + UInt64($0)) }
+        let vectors = (0..<12).map { Buffer<Float>.random(channels, seed: 40 + UInt64($0)) }
+        let (oneCall, threeCalls, reference) = (Buffer<Float>.random(n, seed: 50), Buffer<Float>.random(n, seed: 50),
+                                                Buffer<Float>.random(n, seed: 50))
+        let terms = (0..<3).map {
+            CenteredScaleTerm(inputs[$0].input, mean1: vectors[4 * $0].input, xhat: xhats[$0].input,
+                              mean2: vectors[4 * $0 + 1].input, gain: vectors[4 * $0 + 2].input)
+        }
+        channelCenteredScale(terms, into: oneCall.output, rows: rows, channels: channels, accumulate: accumulate)
+        for (t, term) in terms.enumerated() {
+            channelCenteredScale(term.a, mean1: term.mean1, xhat: term.xhat, mean2: term.mean2, gain: term.gain,
+                                 into: threeCalls.output, rows: rows, channels: channels, accumulate: accumulate || t > 0)
+            channelCenteredScaleReference(term.a, mean1: term.mean1, xhat: term.xhat, mean2: term.mean2, gain: term.gain,
+                                          into: reference.output, rows: rows, channels: channels,
+                                          accumulate: accumulate || t > 0)
+        }
+        #expect(oneCall.array.map(\.bitPattern) == threeCalls.array.map(\.bitPattern))
+        #expect(maxRelativeError(oneCall.array, reference.array) < 1e-5)
+
+        let shifts = (0..<3).map {
+            ScaleShiftTerm(inputs[$0].input, scale: $0 == 1 ? nil : vectors[4 * $0 + 3].input,
+                           shift: $0 == 2 ? nil : vectors[4 * $0].input)
+        }
+        let (shiftedOnce, shiftedThrice, shiftedReference) = (Buffer<Float>.random(n, seed: 60),
+                                                              Buffer<Float>.random(n, seed: 60), Buffer<Float>.random(n, seed: 60))
+        channelScaleShift(shifts, into: shiftedOnce.output, rows: rows, channels: channels, accumulate: accumulate)
+        for (t, term) in shifts.enumerated() {
+            channelScaleShift(term.x, scale: term.scale, shift: term.shift, into: shiftedThrice.output, rows: rows,
+                              channels: channels, accumulate: accumulate || t > 0)
+            channelScaleShiftReference(term.x, scale: term.scale, shift: term.shift, into: shiftedReference.output,
+                                       rows: rows, channels: channels, accumulate: accumulate || t > 0)
+        }
+        #expect(shiftedOnce.array.map(\.bitPattern) == shiftedThrice.array.map(\.bitPattern))
+        #expect(maxRelativeError(shiftedOnce.array, shiftedReference.array) < 1e-5)
+    }
+
     @Test(arguments: shapes + [(1000, 5)], [false, true])
     func sumsMatchReference(shape: (Int, Int), weighted: Bool) {
         let (rows, channels) = shape

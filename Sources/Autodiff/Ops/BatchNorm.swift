@@ -37,32 +37,26 @@ enum Channels {
         }
     }
 
-    /// Σₜ gainₜ·(aₜ − m1ₜ − xhatₜ·m2ₜ) over terms t (channel vectors broadcast over rows).
+    /// Σₜ gainₜ·(aₜ − m1ₜ − xhatₜ·m2ₜ) over terms t (channel vectors broadcast over rows), in one kernel call.
     static func centeredScale(_ terms: [(a: Tensor, m1: Tensor, xhat: Tensor, m2: Tensor, gain: Tensor)]) -> Tensor {
         let (rows, c) = (terms[0].a.shape[0], terms[0].a.shape[1])
-        return Tensor.filled(shape: [rows, c]) { out in
-            for (index, t) in terms.enumerated() {
-                t.a.scalars.withUnsafeBufferPointer { a in t.m1.scalars.withUnsafeBufferPointer { m1 in
-                    t.xhat.scalars.withUnsafeBufferPointer { xhat in t.m2.scalars.withUnsafeBufferPointer { m2 in
-                        t.gain.scalars.withUnsafeBufferPointer { gain in
-                            Kernels.channelCenteredScale(a, mean1: m1, xhat: xhat, mean2: m2, gain: gain, into: out,
-                                                         rows: rows, channels: c, accumulate: index > 0)
-                        } } } } }
+        return withBuffers(terms.flatMap { [$0.a, $0.m1, $0.xhat, $0.m2, $0.gain] }) { b in
+            let kernelTerms = stride(from: 0, to: b.count, by: 5).map {
+                CenteredScaleTerm(b[$0], mean1: b[$0 + 1], xhat: b[$0 + 2], mean2: b[$0 + 3], gain: b[$0 + 4])
+            }
+            return Tensor.filled(shape: [rows, c]) {
+                Kernels.channelCenteredScale(kernelTerms, into: $0, rows: rows, channels: c)
             }
         }
     }
 
-    /// Σₜ xₜ·scaleₜ + shiftₜ (channel vectors broadcast over rows; nil scale = 1, nil shift = 0).
+    /// Σₜ xₜ·scaleₜ + shiftₜ (channel vectors broadcast over rows; nil scale = 1, nil shift = 0), in one kernel call.
     static func scaleShift(_ terms: [(x: Tensor, scale: Tensor?, shift: Tensor?)]) -> Tensor {
         let (rows, c) = (terms[0].x.shape[0], terms[0].x.shape[1])
-        return Tensor.filled(shape: [rows, c]) { out in
-            for (index, t) in terms.enumerated() {
-                t.x.scalars.withUnsafeBufferPointer { x in
-                    withOptionalBuffer(t.scale) { scale in withOptionalBuffer(t.shift) { shift in
-                        Kernels.channelScaleShift(x, scale: scale, shift: shift, into: out, rows: rows, channels: c,
-                                                  accumulate: index > 0)
-                    } }
-                }
+        return withBuffers(terms.flatMap { [$0.x, $0.scale, $0.shift] }) { b in
+            let kernelTerms = stride(from: 0, to: b.count, by: 3).map { ScaleShiftTerm(b[$0]!, scale: b[$0 + 1], shift: b[$0 + 2]) }
+            return Tensor.filled(shape: [rows, c]) {
+                Kernels.channelScaleShift(kernelTerms, into: $0, rows: rows, channels: c)
             }
         }
     }

@@ -46,15 +46,6 @@ extension Tensor {
     }
 }
 
-/// body(buffers of all tensors), each valid for the call.
-private func withBuffers<R>(_ tensors: [Tensor], _ body: ([UnsafeBufferPointer<Float>]) -> R) -> R {
-    func step(_ index: Int, _ collected: [UnsafeBufferPointer<Float>]) -> R {
-        guard index < tensors.count else { return body(collected) }
-        return tensors[index].scalars.withUnsafeBufferPointer { step(index + 1, collected + [$0]) }
-    }
-    return step(0, [])
-}
-
 /// [a₀, b₀, a₁, b₁, …] → [(a₀, b₀), (a₁, b₁), …]
 private func pairs(_ buffers: [UnsafeBufferPointer<Float>]) -> [(UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>)] {
     stride(from: 0, to: buffers.count, by: 2).map { (buffers[$0], buffers[$0 + 1]) }
