@@ -15,30 +15,39 @@ public func im2col(
         return
     }
     nonisolated(unsafe) let (sx, sc) = (px, pc)
-    let runWidth = g.kernelWidth * g.inputChannels
-    forEachChunk(g.batch * g.outputHeight, chunkSize: max(1, 65536 / (g.outputWidth * g.columnWidth))) { range in
+    nonisolated(unsafe) let inputEnd = px + x.count
+    // The geometry as plain locals: the per-pixel loop below is mostly index arithmetic.
+    let (kh, kw, c) = (g.kernelHeight, g.kernelWidth, g.inputChannels)
+    let (height, width, outHeight, outWidth) = (g.inputHeight, g.inputWidth, g.outputHeight, g.outputWidth)
+    let (strideY, strideX, padTop, padLeft) = (g.strideHeight, g.strideWidth, g.padTop, g.padLeft)
+    let (runWidth, columnWidth, rowFloats) = (kw &* c, g.columnWidth, g.inputWidth &* g.inputChannels)
+    forEachChunk(g.batch * outHeight, chunkSize: max(1, 65536 / (outWidth * columnWidth))) { range in
+        // Short runs (layer 1: kw·c = 3 or 9 floats) are copied with whole 8-float vectors; the lanes
+        // past a run land on positions written next, never past this chunk's part of cols.
+        let chunkEnd = sc + range.upperBound &* outWidth &* columnWidth
+        var target = sc + range.lowerBound &* outWidth &* columnWidth
         for outRow in range {
-            let (b, oy) = outRow.quotientAndRemainder(dividingBy: g.outputHeight)
-            for ox in 0..<g.outputWidth {
-                var target = sc + (outRow * g.outputWidth + ox) * g.columnWidth
-                let left = ox * g.strideWidth - g.padLeft
-                for i in 0..<g.kernelHeight {
-                    let iy = oy * g.strideHeight - g.padTop + i
-                    if iy < 0 || iy >= g.inputHeight {
+            let (b, oy) = outRow.quotientAndRemainder(dividingBy: outHeight)
+            let top = oy &* strideY &- padTop  // input row of kernel row 0
+            let rows = max(0, -top) ..< min(kh, height &- top)  // kernel rows inside the input
+            let image = sx + b &* height &* rowFloats
+            for ox in 0..<outWidth {
+                let left = ox &* strideX &- padLeft
+                let inside = left >= 0 && left &+ kw <= width
+                for i in 0..<kh {
+                    if !rows.contains(i) {
                         target.update(repeating: 0, count: runWidth)
+                    } else if inside {
+                        copyRun(from: image + ((top &+ i) &* rowFloats &+ left &* c), to: target, count: runWidth,
+                                sourceEnd: inputEnd, targetEnd: chunkEnd)
                     } else {
-                        let inputRow = sx + (b * g.inputHeight + iy) * g.inputWidth * g.inputChannels
-                        if left >= 0 && left + g.kernelWidth <= g.inputWidth {
-                            copyFloats(from: inputRow + left * g.inputChannels, to: target, count: runWidth)
-                        } else {
-                            for j in 0..<g.kernelWidth {
-                                let ix = left + j
-                                let tap = target + j * g.inputChannels
-                                if ix < 0 || ix >= g.inputWidth {
-                                    tap.update(repeating: 0, count: g.inputChannels)
-                                } else {
-                                    copyFloats(from: inputRow + ix * g.inputChannels, to: tap, count: g.inputChannels)
-                                }
+                        let inputRow = image + (top &+ i) &* rowFloats
+                        for j in 0..<kw {
+                            let ix = left &+ j
+                            if ix < 0 || ix >= width {
+                                (target + j &* c).update(repeating: 0, count: c)
+                            } else {
+                                copyFloats(from: inputRow + ix &* c, to: target + j &* c, count: c)
                             }
                         }
                     }
@@ -93,5 +102,21 @@ public func col2im(
                 }
             }
         }
+    }
+}
+
+/// target[0..<count] = source[0..<count]. A run of at most 16 floats is copied as one or two 8-float
+/// vectors when both stay before their ends; the extra lanes then overwrite target[count..<16], which
+/// the caller must write afterwards.
+@inline(__always)
+private func copyRun(from source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int,
+                     sourceEnd: UnsafePointer<Float>, targetEnd: UnsafeMutablePointer<Float>) {
+    if count <= 8 && source + 8 <= sourceEnd && target + 8 <= targetEnd {
+        store8(load8(source), target)
+    } else if count <= 16 && source + 16 <= sourceEnd && target + 16 <= targetEnd {
+        store8(load8(source), target)
+        store8(load8(source + 8), target + 8)
+    } else {
+        copyFloats(from: source, to: target, count: count)
     }
 }

@@ -71,6 +71,26 @@ import Testing
         #expect(maxRelativeError(fast.array, reference.array) < 1e-5)
     }
 
+    /// Layer-1 shapes (runs of kw·c = 3 and 9 floats, copied as whole vectors that spill onto the
+    /// next positions) cut into several parallel chunks: the reference's bits at 1, 2 and 3 threads.
+    @Test(arguments: [(1, 2), (3, 1)])
+    func shortRunsAcrossChunks(channels: Int, stride: Int) {
+        let g = ConvGeometry(batch: 45, inputHeight: 28, inputWidth: 28, inputChannels: channels, kernelHeight: 3,
+                             kernelWidth: 3, stride: stride, padding: .symmetric(1))
+        #expect(g.batch * g.outputHeight > 65536 / (g.outputWidth * g.columnWidth))  // more than one chunk
+        let x = Buffer<Float>.random(g.inputCount, seed: 17)
+        let reference = Buffer<Float>(count: g.columnRows * g.columnWidth, value: .nan)
+        im2colReference(x.input, into: reference.output, geometry: g)
+        let saved = Parallelism.threads
+        defer { Parallelism.threads = saved }
+        for threads in [1, 2, 3] {
+            Parallelism.threads = threads
+            let fast = Buffer<Float>(count: reference.count, value: .nan)
+            im2col(x.input, into: fast.output, geometry: g)
+            #expect(fast.array.map(\.bitPattern) == reference.array.map(\.bitPattern), "\(threads) threads")
+        }
+    }
+
     /// A hand-checked 3×3 input, 2×2 kernel, padding 1 on top/left only: the first row of the
     /// column matrix is the window at (−1, −1): three zeros, then x[0, 0].
     @Test func im2colKnownValues() {
