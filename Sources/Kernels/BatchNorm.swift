@@ -20,15 +20,63 @@ public func batchNormalize(
                  "batchNormalize: normalized has \(normalized?.count ?? 0) elements but y has \(y.count)")
     guard channels > 0, let px = x.baseAddress, let py = y.baseAddress, let pm = mean.baseAddress,
           let pv = inverseStd.baseAddress, let po = offset.baseAddress else { return }
+    batchNormStatistics(x, mean: mean, inverseStd: inverseStd, rows: rows, channels: channels, epsilon: epsilon)
+    let gain = UnsafeMutableBufferPointer<Float>.allocate(capacity: channels)
+    defer { gain.deallocate() }
+    for c in 0..<channels { gain[c] = scale?[c] ?? 1 }
+    nonisolated(unsafe) let (sx, sy, sm, sv, so, sg) = (px, py, pm, pv, po, gain.baseAddress!)
+    nonisolated(unsafe) let sn = normalized?.baseAddress
+    // Pass 2: x̂ = (x − mean)·invStd (stored when `normalized` is given), y = x̂·scale + offset.
+    forEachChunk(rows, chunkSize: max(1, 65536 / channels)) { range in
+        for r in range {
+            normalizeRow(sx + r * channels, channels: channels, mean: sm, inverseStd: sv, scale: sg, offset: so,
+                         normalized: sn.map { $0 + r * channels }, into: sy + r * channels, rectified: rectified)
+        }
+    }
+}
+
+/// One row of batch norm's normalizing pass: x̂ = (x − mean)·invStd (stored in `normalized` when
+/// given), y = x̂·scale + offset, or ReLU(y) when `rectified`. Every normalizing kernel uses this, so
+/// their bits agree.
+@inline(__always)
+func normalizeRow(
+    _ row: UnsafePointer<Float>, channels: Int, mean: UnsafePointer<Float>, inverseStd: UnsafePointer<Float>,
+    scale: UnsafePointer<Float>, offset: UnsafePointer<Float>, normalized xhat: UnsafeMutablePointer<Float>?,
+    into out: UnsafeMutablePointer<Float>, rectified: Bool
+) {
+    var c = 0
+    while c + 8 <= channels {
+        let normalized = (load8(row + c) - load8(mean + c)) * load8(inverseStd + c)
+        if let xhat { store8(normalized, xhat + c) }
+        var v = normalized * load8(scale + c) + load8(offset + c)
+        if rectified { v.replace(with: 0, where: .zero .> v) }
+        store8(v, out + c)
+        c += 8
+    }
+    while c < channels {
+        let normalized = (row[c] - mean[c]) * inverseStd[c]
+        xhat?[c] = normalized
+        let v = normalized * scale[c] + offset[c]
+        out[c] = rectified && v < 0 ? 0 : v
+        c += 1
+    }
+}
+
+/// mean[c] and inverseStd[c] = 1/√(var[c] + ε) of x [rows, channels]: per block of 64 rows its sum,
+/// then (while it is still in L1) its squared deviations from its own mean; blocks merged exactly in
+/// Double, in block order.
+func batchNormStatistics(
+    _ x: UnsafeBufferPointer<Float>, mean: UnsafeMutableBufferPointer<Float>,
+    inverseStd: UnsafeMutableBufferPointer<Float>, rows: Int, channels: Int, epsilon: Float
+) {
+    guard channels > 0, let px = x.baseAddress, let pm = mean.baseAddress, let pv = inverseStd.baseAddress else { return }
     let blocks = (rows + batchNormBlockRows - 1) / batchNormBlockRows
     // Per block: its channel sums, its mean, its sums of squared deviations from that mean.
     let slot = 3 * channels
     let partials = UnsafeMutableBufferPointer<Float>.allocate(capacity: blocks * slot)
     defer { partials.deallocate() }
-    nonisolated(unsafe) let (sx, sy, sm, sv, so, ss, sp) = (px, py, pm, pv, po, scale?.baseAddress, partials.baseAddress!)
-    nonisolated(unsafe) let sn = normalized?.baseAddress
+    nonisolated(unsafe) let (sx, sm, sv, sp) = (px, pm, pv, partials.baseAddress!)
     let blocksPerChunk = max(1, 65536 / (batchNormBlockRows * channels))
-
     // Pass 1 over x: each block of 64 rows is summed, then (while it is still in L1) its squared
     // deviations from the block mean are summed: two passes over the block, one over memory.
     forEachChunk(blocks, chunkSize: blocksPerChunk) { range in
@@ -56,29 +104,6 @@ public func batchNormalize(
         }
         sm[c] = Float(mean)
         sv[c] = Float(1 / (squares / Double(rows) + Double(epsilon)).squareRoot())
-    }
-    // Pass 3: x̂ = (x − mean)·invStd (stored when `normalized` is given), y = x̂·scale + offset.
-    for c in 0..<channels { sp[c] = ss?[c] ?? 1 }  // reuse block 0 of partials as the scale
-    forEachChunk(rows, chunkSize: max(1, 65536 / channels)) { range in
-        for r in range {
-            let row = sx + r * channels, out = sy + r * channels, xhat = sn.map { $0 + r * channels }
-            var c = 0
-            while c + 8 <= channels {
-                let normalized = (load8(row + c) - load8(sm + c)) * load8(sv + c)
-                if let xhat { store8(normalized, xhat + c) }
-                var v = normalized * load8(sp + c) + load8(so + c)
-                if rectified { v.replace(with: 0, where: .zero .> v) }
-                store8(v, out + c)
-                c += 8
-            }
-            while c < channels {
-                let normalized = (row[c] - sm[c]) * sv[c]
-                xhat?[c] = normalized
-                let v = normalized * sp[c] + so[c]
-                out[c] = rectified && v < 0 ? 0 : v
-                c += 1
-            }
-        }
     }
 }
 

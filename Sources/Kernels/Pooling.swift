@@ -41,22 +41,22 @@ public func maxPool2x2(
 }
 
 /// For each channel c: the max of x[window[t] + c] over the first `taps` window positions and the
-/// flat index of the first position holding it. Eight channels at a time, then a scalar tail.
+/// flat index (plus `indexBase`) of the first position holding it. Eight channels at a time, then a scalar tail.
 @inline(__always)
 func maxOverWindow(
     _ x: UnsafePointer<Float>, window: SIMD4<Int>, taps: Int, channels: Int,
-    into y: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>
+    into y: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>, indexBase: Int = 0
 ) {
     let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
     var c = 0
     while c + 8 <= channels {
         var best = load8(x + window[0] + c)
-        var bestIndex = SIMD8<Int32>(repeating: Int32(window[0] + c)) &+ lanes
+        var bestIndex = SIMD8<Int32>(repeating: Int32(indexBase + window[0] + c)) &+ lanes
         for t in 1..<max(taps, 1) {
             let v = load8(x + window[t] + c)
             let better = v .> best
             best.replace(with: v, where: better)
-            bestIndex.replace(with: SIMD8<Int32>(repeating: Int32(window[t] + c)) &+ lanes, where: better)
+            bestIndex.replace(with: SIMD8<Int32>(repeating: Int32(indexBase + window[t] + c)) &+ lanes, where: better)
         }
         store8(best, y + c)
         UnsafeMutableRawPointer(argmax + c).storeBytes(of: bestIndex, as: SIMD8<Int32>.self)
@@ -64,10 +64,10 @@ func maxOverWindow(
     }
     while c < channels {
         var best = x[window[0] + c]
-        var bestIndex = window[0] + c
+        var bestIndex = indexBase + window[0] + c
         for t in 1..<max(taps, 1) where x[window[t] + c] > best {
             best = x[window[t] + c]
-            bestIndex = window[t] + c
+            bestIndex = indexBase + window[t] + c
         }
         y[c] = best
         argmax[c] = Int32(bestIndex)

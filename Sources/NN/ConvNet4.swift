@@ -108,7 +108,8 @@ public struct ConvNet4: Sendable {
     ///
     /// ReLU and max-pool commute (ReLU is monotone, and where the window's maximum is ≤ 0 both
     /// orders pass no gradient), so the network pools first and applies ReLU to the pooled map: the
-    /// same values and gradients, with ReLU's mask passes (backward and tangent) a quarter the size.
+    /// same values and gradients, with ReLU's mask passes (backward and tangent) a quarter the size;
+    /// batch norm and max-pool are then one op that never stores the full-size normalized map.
     func logits(_ images: Variable, parameters p: [Variable], addingConvBiases: Bool,
                 reluBeforePool: Bool = false) -> Variable {
         let perBlock = batchNormScale ? 4 : 3
@@ -120,7 +121,7 @@ public struct ConvNet4: Sendable {
             h = conv2D(h, weights: p[base], bias: addingConvBiases ? p[base + 1] : nil, stride: stride, padding: padding)
             let (offset, scale) = (p[base + 2], batchNormScale ? p[base + 3] : nil)
             if downsampling == .maxPool && !reluBeforePool {
-                h = h.batchNormalized(offset: offset, scale: scale, epsilon: batchNormEpsilon).maxPool2x2().relu()
+                h = h.batchNormalizedMaxPool2x2(offset: offset, scale: scale, epsilon: batchNormEpsilon).relu()
             } else {
                 h = h.batchNormalizedReLU(offset: offset, scale: scale, epsilon: batchNormEpsilon)
                 if downsampling == .maxPool { h = h.maxPool2x2() }

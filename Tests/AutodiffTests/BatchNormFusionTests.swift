@@ -1,6 +1,6 @@
 // The fused batch-norm primitive (hand-derived JVP of its pullback) against the composite of
 // elementary ops: same values, gradients and Hessian-vector products, on awkward sizes. Batch norm
-// with ReLU in one op against the two ops: the same bits.
+// with ReLU, and batch norm with max-pool, in one op against the two ops: the same bits.
 
 import Autodiff
 import Testing
@@ -62,6 +62,33 @@ struct BatchNormFusionTests {
         let output = tape.variable(Dual(x)).batchNormalizedReLU(offset: tape.variable(Dual(beta))).value.scalars
         if rows > 1 {
             #expect(output.contains(0) && output.contains { $0 > 0 })
+        }
+    }
+
+    @Test("batchNormalizedMaxPool2x2 = batchNormalized then maxPool2x2, bit for bit: value, gradient, HVP",
+          arguments: [(1, 1, 1), (4, 5, 3), (7, 6, 9), (5, 5, 17)], [false, true])
+    func maxPoolFusionSameBits(size: (Int, Int, Int), ceilMode: Bool) {
+        let (height, width, channels) = size
+        var generator = TestGenerator(seed: UInt64(height * 100 + width * 10 + channels))
+        let x = Tensor.randomNormal(shape: [3, height, width, channels], using: &generator)
+        let beta = Tensor.randomNormal(shape: [channels], standardDeviation: 0.5, using: &generator)
+        let gamma = Tensor.randomNormal(shape: [channels], using: &generator)
+        let v = [x, beta, gamma].map { Tensor.randomNormal(shape: $0.shape, using: &generator) }
+        func loss(fused: Bool, scaled: Bool) -> ScalarFunction {
+            { p in
+                let scale = scaled ? p[2] : nil
+                let y = fused ? p[0].batchNormalizedMaxPool2x2(offset: p[1], scale: scale, ceilMode: ceilMode)
+                    : p[0].batchNormalized(offset: p[1], scale: scale).maxPool2x2(ceilMode: ceilMode)
+                return y.squared().sum() + y.sum().scaled(by: 0.5)
+            }
+        }
+        let bits = { (tensors: [Tensor]) in tensors.map { $0.scalars.map(\.bitPattern) } }
+        for scaled in [false, true] {
+            let fused = hessianVectorProduct(at: [x, beta, gamma], along: v, in: loss(fused: true, scaled: scaled))
+            let twoOps = hessianVectorProduct(at: [x, beta, gamma], along: v, in: loss(fused: false, scaled: scaled))
+            #expect(fused.value.bitPattern == twoOps.value.bitPattern)
+            #expect(bits(fused.gradient) == bits(twoOps.gradient))
+            #expect(bits(fused.hessianVector) == bits(twoOps.hessianVector))
         }
     }
 }

@@ -86,6 +86,13 @@ let derivativeCases: [DerivativeCase] = [
     DerivativeCase(name: "batchNorm-scale-only", inputs: [([5, 2], .signed), ([2], .signed)]) {
         scalarize($0[0].batchNormalized(offset: nil, scale: $0[1]))
     },
+    // Odd width (floor mode drops the last column from the pool, not from batch norm) and ceil mode.
+    DerivativeCase(name: "batchNormMaxPool", inputs: [([2, 4, 5, 3], .distinct), ([3], .signed), ([3], .signed)]) {
+        scalarize($0[0].batchNormalizedMaxPool2x2(offset: $0[1], scale: $0[2]))
+    },
+    DerivativeCase(name: "batchNormMaxPool-ceil", inputs: [([1, 5, 3, 2], .distinct), ([2], .signed)]) {
+        scalarize($0[0].batchNormalizedMaxPool2x2(offset: $0[1], ceilMode: true))
+    },
     DerivativeCase(name: "batchNormComposite", inputs: [([2, 2, 2, 3], .signed), ([3], .signed), ([3], .signed)]) {
         scalarize($0[0].batchNormalizedComposite(offset: $0[1], scale: $0[2]))
     },
