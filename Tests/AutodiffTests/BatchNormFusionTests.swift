@@ -47,13 +47,8 @@ struct BatchNormFusionTests {
                 return (y * y.constant(weights)).sum() + y.squared().sum().scaled(by: 0.25)
             }
         }
-        let bits = { (tensors: [Tensor]) in tensors.map { $0.scalars.map(\.bitPattern) } }
         for scaled in [false, true] {
-            let fused = hessianVectorProduct(at: [x, beta, gamma], along: v, in: loss(fused: true, scaled: scaled))
-            let twoOps = hessianVectorProduct(at: [x, beta, gamma], along: v, in: loss(fused: false, scaled: scaled))
-            #expect(fused.value.bitPattern == twoOps.value.bitPattern)
-            #expect(bits(fused.gradient) == bits(twoOps.gradient))
-            #expect(bits(fused.hessianVector) == bits(twoOps.hessianVector))
+            expectSameBits(at: [x, beta, gamma], along: v, loss(fused: true, scaled: scaled), loss(fused: false, scaled: scaled))
             let jvps = [true, false].map { jvp(at: [x, beta, gamma], along: v, in: loss(fused: $0, scaled: scaled)) }
             #expect(jvps[0].derivative.bitPattern == jvps[1].derivative.bitPattern)
         }
@@ -82,13 +77,18 @@ struct BatchNormFusionTests {
                 return y.squared().sum() + y.sum().scaled(by: 0.5)
             }
         }
-        let bits = { (tensors: [Tensor]) in tensors.map { $0.scalars.map(\.bitPattern) } }
         for scaled in [false, true] {
-            let fused = hessianVectorProduct(at: [x, beta, gamma], along: v, in: loss(fused: true, scaled: scaled))
-            let twoOps = hessianVectorProduct(at: [x, beta, gamma], along: v, in: loss(fused: false, scaled: scaled))
-            #expect(fused.value.bitPattern == twoOps.value.bitPattern)
-            #expect(bits(fused.gradient) == bits(twoOps.gradient))
-            #expect(bits(fused.hessianVector) == bits(twoOps.hessianVector))
+            expectSameBits(at: [x, beta, gamma], along: v, loss(fused: true, scaled: scaled), loss(fused: false, scaled: scaled))
         }
+    }
+
+    /// f and g have the same value, gradient and HVP along v, bit for bit.
+    func expectSameBits(at point: [Tensor], along v: [Tensor?], _ f: @escaping ScalarFunction, _ g: @escaping ScalarFunction,
+                        sourceLocation: SourceLocation = #_sourceLocation) {
+        let bits = { (tensors: [Tensor]) in tensors.map { $0.scalars.map(\.bitPattern) } }
+        let (a, b) = (hessianVectorProduct(at: point, along: v, in: f), hessianVectorProduct(at: point, along: v, in: g))
+        #expect(a.value.bitPattern == b.value.bitPattern, sourceLocation: sourceLocation)
+        #expect(bits(a.gradient) == bits(b.gradient), sourceLocation: sourceLocation)
+        #expect(bits(a.hessianVector) == bits(b.hessianVector), sourceLocation: sourceLocation)
     }
 }

@@ -55,35 +55,30 @@ private func pairs(_ buffers: [UnsafeBufferPointer<Float>]) -> [(UnsafeBufferPoi
 
 /// conv(x, W) with tangent conv(dx, W) + conv(x, dW).
 func convolution(_ x: Dual, _ w: Dual, geometry: ConvGeometry) -> Dual {
-    let value = primalValue(.convolution, x.shape + w.shape + geometry.key) {
-        Tensor.convolutionSum([(x.value, w.value)], geometry: geometry)
-    }
-    var terms: [(x: Tensor, weights: Tensor)] = []
-    if let dx = x.tangent { terms.append((dx, w.value)) }
-    if let dw = w.tangent { terms.append((x.value, dw)) }
-    return Dual(value, tangent: terms.isEmpty ? nil : Tensor.convolutionSum(terms, geometry: geometry))
+    bilinear(.convolution, x, w, geometry: geometry) { Tensor.convolutionSum($0, geometry: $1) }
 }
 
 /// convT(y, W) with tangent convT(dy, W) + convT(y, dW).
 func transposedConvolution(_ y: Dual, _ w: Dual, geometry: ConvGeometry) -> Dual {
-    let value = primalValue(.transposedConvolution, y.shape + w.shape + geometry.key) {
-        Tensor.transposedConvolutionSum([(y.value, w.value)], geometry: geometry)
-    }
-    var terms: [(y: Tensor, weights: Tensor)] = []
-    if let dy = y.tangent { terms.append((dy, w.value)) }
-    if let dw = w.tangent { terms.append((y.value, dw)) }
-    return Dual(value, tangent: terms.isEmpty ? nil : Tensor.transposedConvolutionSum(terms, geometry: geometry))
+    bilinear(.transposedConvolution, y, w, geometry: geometry) { Tensor.transposedConvolutionSum($0, geometry: $1) }
 }
 
 /// convW(x, y) with tangent convW(dx, y) + convW(x, dy).
 func convolutionWeightGradient(_ x: Dual, _ y: Dual, geometry: ConvGeometry) -> Dual {
-    let value = primalValue(.convolutionWeightGradient, x.shape + y.shape + geometry.key) {
-        Tensor.convolutionWeightGradientSum([(x.value, y.value)], geometry: geometry)
+    bilinear(.convolutionWeightGradient, x, y, geometry: geometry) {
+        Tensor.convolutionWeightGradientSum($0, geometry: $1)
     }
-    var terms: [(x: Tensor, y: Tensor)] = []
-    if let dx = x.tangent { terms.append((dx, y.value)) }
-    if let dy = y.tangent { terms.append((x.value, dy)) }
-    return Dual(value, tangent: terms.isEmpty ? nil : Tensor.convolutionWeightGradientSum(terms, geometry: geometry))
+}
+
+/// f(a, b) for an f that is linear in each argument, given as a sum of terms Σₜ f(aₜ, bₜ): the value
+/// f(a, b) and the tangent f(da, b) + f(a, db), the two terms in one call.
+private func bilinear(_ site: PrimalSite, _ a: Dual, _ b: Dual, geometry: ConvGeometry,
+                      _ sum: ([(Tensor, Tensor)], ConvGeometry) -> Tensor) -> Dual {
+    let value = primalValue(site, a.shape + b.shape + geometry.key) { sum([(a.value, b.value)], geometry) }
+    var terms: [(Tensor, Tensor)] = []
+    if let da = a.tangent { terms.append((da, b.value)) }
+    if let db = b.tangent { terms.append((a.value, db)) }
+    return Dual(value, tangent: terms.isEmpty ? nil : sum(terms, geometry))
 }
 
 // MARK: - Variable (reverse mode)
