@@ -21,6 +21,13 @@ public func im2col(
     let (height, width, outHeight, outWidth) = (g.inputHeight, g.inputWidth, g.outputHeight, g.outputWidth)
     let (strideY, strideX, padTop, padLeft) = (g.strideHeight, g.strideWidth, g.padTop, g.padLeft)
     let (runWidth, columnWidth, rowFloats) = (kw &* c, g.columnWidth, g.inputWidth &* g.inputChannels)
+    // Output columns whose windows lie inside the input horizontally: left = ox·stride − padLeft ≥ 0
+    // and left + kw ≤ W.
+    let firstInside = min(outWidth, ceilDiv(padLeft, strideX))
+    let pastInside = width &- kw &+ padLeft < 0 ? 0 : min(outWidth, (width &- kw &+ padLeft) / strideX &+ 1)
+    let interior = firstInside ..< max(firstInside, pastInside)
+    let shortRuns = runWidth <= 16 && !interior.isEmpty
+    let shortRunWindows = ShortRunWindows(rowFloats: rowFloats, kernelRows: kh, runWidth: runWidth, step: strideX &* c)
     forEachChunk(g.batch * outHeight, chunkSize: max(1, 65536 / (outWidth * columnWidth))) { range in
         // Short runs (layer 1: kw·c = 3 or 9 floats) are copied with whole 8-float vectors; the lanes
         // past a run land on positions written next, never past this chunk's part of cols.
@@ -31,7 +38,9 @@ public func im2col(
             let top = oy &* strideY &- padTop  // input row of kernel row 0
             let rows = max(0, -top) ..< min(kh, height &- top)  // kernel rows inside the input
             let image = sx + b &* height &* rowFloats
-            for ox in 0..<outWidth {
+            /// The column row of output column ox, any window (border or not).
+            @inline(__always)
+            func writeRow(_ ox: Int) {
                 let left = ox &* strideX &- padLeft
                 let inside = left >= 0 && left &+ kw <= width
                 for i in 0..<kh {
@@ -54,7 +63,68 @@ public func im2col(
                     target += runWidth
                 }
             }
+            // Short runs with the whole window inside the input: the interior columns in one tight loop.
+            let offset: Int = top &* rowFloats &+ (interior.lowerBound &* strideX &- padLeft) &* c
+            if shortRuns && rows.count == kh
+                && shortRunWindows.fits(first: image + offset, target: target + interior.lowerBound &* columnWidth,
+                                        count: interior.count, sourceEnd: inputEnd, targetEnd: chunkEnd)
+            {
+                for ox in 0..<interior.lowerBound { writeRow(ox) }
+                target = shortRunWindows.copy(first: image + offset, to: target, count: interior.count)
+                for ox in interior.upperBound..<outWidth { writeRow(ox) }
+            } else {
+                for ox in 0..<outWidth { writeRow(ox) }
+            }
         }
+    }
+}
+
+/// The column rows of consecutive output positions whose windows lie inside the input, for runs of
+/// at most 16 floats (layer 1): each row is kh runs of kw·c floats, run i from input row i, and the
+/// next position's runs start `step` floats further on. Runs are copied as whole 8-float vectors.
+private struct ShortRunWindows {
+    let rowFloats: Int
+    let kernelRows: Int
+    let runWidth: Int
+    let step: Int
+
+    /// Whether every vector `copy` loads and stores stays before the ends.
+    func fits(first: UnsafePointer<Float>, target: UnsafeMutablePointer<Float>, count: Int,
+              sourceEnd: UnsafePointer<Float>, targetEnd: UnsafeMutablePointer<Float>) -> Bool {
+        let lastRunOffset: Int = (count &- 1) &* step &+ (kernelRows &- 1) &* rowFloats
+        let lastTargetOffset: Int = (count &* kernelRows &- 1) &* runWidth
+        return first + (lastRunOffset + 16) <= sourceEnd && target + (lastTargetOffset + 16) <= targetEnd
+    }
+
+    /// Copies `count` positions' rows to `target` and returns the position after them.
+    @inline(never)
+    func copy(first: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int)
+        -> UnsafeMutablePointer<Float>
+    {
+        var (window, out) = (first, target)
+        if runWidth <= 8 {
+            for _ in 0..<count {
+                var run = window
+                for _ in 0..<kernelRows {
+                    store8(load8(run), out)
+                    run += rowFloats
+                    out += runWidth
+                }
+                window += step
+            }
+        } else {
+            for _ in 0..<count {
+                var run = window
+                for _ in 0..<kernelRows {
+                    store8(load8(run), out)
+                    store8(load8(run + 8), out + 8)
+                    run += rowFloats
+                    out += runWidth
+                }
+                window += step
+            }
+        }
+        return out
     }
 }
 

@@ -73,11 +73,13 @@ import Testing
     }
 
     /// Layer-1 shapes (runs of kw·c = 3 and 9 floats, copied as whole vectors that spill onto the
-    /// next positions) cut into several parallel chunks: the reference's bits at 1, 2 and 3 threads.
-    @Test(arguments: [(1, 2), (3, 1)])
-    func shortRunsAcrossChunks(channels: Int, stride: Int) {
+    /// next positions; interior columns in one tight loop) cut into several parallel chunks: the
+    /// reference's bits at 1, 2 and 3 threads. Padding 0 takes the interior to the last column, so
+    /// the vectors of a chunk's last row and of the input's last rows meet their ends.
+    @Test(arguments: [(1, 2, 1), (3, 1, 1), (3, 1, 0), (2, 2, 0)])
+    func shortRunsAcrossChunks(channels: Int, stride: Int, padding: Int) {
         let g = ConvGeometry(batch: 45, inputHeight: 28, inputWidth: 28, inputChannels: channels, kernelHeight: 3,
-                             kernelWidth: 3, stride: stride, padding: .symmetric(1))
+                             kernelWidth: 3, stride: stride, padding: .symmetric(padding))
         #expect(g.batch * g.outputHeight > 65536 / (g.outputWidth * g.columnWidth))  // more than one chunk
         let x = Buffer<Float>.random(g.inputCount, seed: 17)
         let reference = Buffer<Float>(count: g.columnRows * g.columnWidth, value: .nan)
