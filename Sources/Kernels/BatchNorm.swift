@@ -111,31 +111,17 @@ func batchNormStatistics(
 let batchNormBlockRows = 64
 
 /// partial[c] = Σ over the rows of `block` of x[r, c] (center == nil) or (x[r, c] − center[c])²,
-/// walking the rows in memory order.
+/// each channel summed in row order (in registers, see `columnSums`).
 @inline(__always)
 func blockChannelSums(
     _ x: UnsafePointer<Float>, block: Int, rows: Int, channels: Int,
     center: UnsafeMutablePointer<Float>?, into partial: UnsafeMutablePointer<Float>
 ) {
     let first = block * batchNormBlockRows, last = min(first + batchNormBlockRows, rows)
-    partial.update(repeating: 0, count: channels)
-    for r in first..<last {
-        let row = x + r * channels
-        var c = 0
-        if let center {
-            while c + 8 <= channels {
-                let d = load8(row + c) - load8(center + c)
-                store8(load8(partial + c).addingProduct(d, d), partial + c)
-                c += 8
-            }
-            while c < channels {
-                let d = row[c] - center[c]
-                partial[c] = partial[c].addingProduct(d, d)
-                c += 1
-            }
-        } else {
-            addFloats(from: row, to: partial, count: channels)
-        }
+    if let center {
+        columnSums(SquaredDeviationColumnTerm(x: x, center: center), rows: first..<last, channels: channels, into: partial)
+    } else {
+        columnSums(PlainColumnTerm(x: x), rows: first..<last, channels: channels, into: partial)
     }
 }
 

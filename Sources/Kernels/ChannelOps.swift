@@ -165,7 +165,8 @@ public func channelSums(
 }
 
 /// The pass behind both: per block of 64 rows, Float partials of a (if `plain`) and of a·b (if
-/// `products`); then each channel's block partials added in Double, in block order.
+/// `products`), each summed in row order (the block is in L1 for the second); then each channel's
+/// block partials added in Double, in block order.
 private func channelSums(
     _ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>?,
     plain: UnsafeMutableBufferPointer<Float>?, products: UnsafeMutableBufferPointer<Float>?, rows: Int, channels: Int
@@ -182,24 +183,11 @@ private func channelSums(
     forEachChunk(blocks, chunkSize: max(1, 65536 / (blockRows * stride))) { range in
         for block in range {
             let partial = pp + block * stride
-            partial.update(repeating: 0, count: stride)
-            for r in (block * blockRows)..<min(rows, (block + 1) * blockRows) {
-                let offset = r * channels
-                var c = 0
-                while c + 8 <= channels {
-                    let x = load8(pa! + offset + c)
-                    if sumsPlain { store8(load8(partial + c) + x, partial + c) }
-                    if sumsProducts {
-                        let target = partial + productOffset + c
-                        store8(load8(target) + x * load8(pb! + offset + c), target)
-                    }
-                    c += 8
-                }
-                while c < channels {
-                    if sumsPlain { partial[c] += pa![offset + c] }
-                    if sumsProducts { partial[productOffset + c] += pa![offset + c] * pb![offset + c] }
-                    c += 1
-                }
+            let blockRange = (block * blockRows)..<min(rows, (block + 1) * blockRows)
+            if sumsPlain { columnSums(PlainColumnTerm(x: pa!), rows: blockRange, channels: channels, into: partial) }
+            if sumsProducts {
+                columnSums(ProductColumnTerm(a: pa!, b: pb!), rows: blockRange, channels: channels,
+                           into: partial + productOffset)
             }
         }
     }

@@ -1,0 +1,77 @@
+// Column sums of a block of rows of x [rows, channels], accumulated in registers: the partial sums
+// of up to 32 channels stay in four SIMD8 registers while the rows stream past. Each channel is
+// still summed row by row in order from 0, so the bits are those of adding each row into memory.
+
+/// What one row adds to a channel's sum: the sum so far, the element's offset r·channels + c in x,
+/// and its channel c.
+protocol ColumnTerm {
+    func adding(to sum: SIMD8<Float>, offset: Int, channel: Int) -> SIMD8<Float>
+    func adding(to sum: Float, offset: Int, channel: Int) -> Float
+}
+
+/// x[r, c].
+struct PlainColumnTerm: ColumnTerm {
+    let x: UnsafePointer<Float>
+    @inline(__always) func adding(to sum: SIMD8<Float>, offset: Int, channel: Int) -> SIMD8<Float> {
+        sum + load8(x + offset)
+    }
+    @inline(__always) func adding(to sum: Float, offset: Int, channel: Int) -> Float { sum + x[offset] }
+}
+
+/// (x[r, c] − center[c])², as one fused multiply-add into the sum.
+struct SquaredDeviationColumnTerm: ColumnTerm {
+    let x: UnsafePointer<Float>
+    let center: UnsafePointer<Float>
+    @inline(__always) func adding(to sum: SIMD8<Float>, offset: Int, channel: Int) -> SIMD8<Float> {
+        let d = load8(x + offset) - load8(center + channel)
+        return sum.addingProduct(d, d)
+    }
+    @inline(__always) func adding(to sum: Float, offset: Int, channel: Int) -> Float {
+        let d = x[offset] - center[channel]
+        return sum.addingProduct(d, d)
+    }
+}
+
+/// a[r, c]·b[r, c], rounded before it is added.
+struct ProductColumnTerm: ColumnTerm {
+    let a: UnsafePointer<Float>
+    let b: UnsafePointer<Float>
+    @inline(__always) func adding(to sum: SIMD8<Float>, offset: Int, channel: Int) -> SIMD8<Float> {
+        sum + load8(a + offset) * load8(b + offset)
+    }
+    @inline(__always) func adding(to sum: Float, offset: Int, channel: Int) -> Float { sum + a[offset] * b[offset] }
+}
+
+/// sums[c] = Σ_{r ∈ rows} term(r, c), added in row order starting from 0.
+/// - Complexity: O(rows.count·channels); x is read once, in channel groups of 32 within the block.
+@inline(__always)
+func columnSums<Term: ColumnTerm>(_ term: Term, rows: Range<Int>, channels: Int, into sums: UnsafeMutablePointer<Float>) {
+    var c = 0
+    while c + 32 <= channels {
+        var (s0, s1, s2, s3) = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+        for r in rows {
+            let offset = r &* channels &+ c
+            s0 = term.adding(to: s0, offset: offset, channel: c)
+            s1 = term.adding(to: s1, offset: offset &+ 8, channel: c &+ 8)
+            s2 = term.adding(to: s2, offset: offset &+ 16, channel: c &+ 16)
+            s3 = term.adding(to: s3, offset: offset &+ 24, channel: c &+ 24)
+        }
+        store8(s0, sums + c)
+        store8(s1, sums + c + 8)
+        store8(s2, sums + c + 16)
+        store8(s3, sums + c + 24)
+        c += 32
+    }
+    while c + 8 <= channels {
+        var s = SIMD8<Float>()
+        for r in rows { s = term.adding(to: s, offset: r &* channels &+ c, channel: c) }
+        store8(s, sums + c)
+        c += 8
+    }
+    while c < channels {
+        var s: Float = 0
+        for r in rows { s = term.adding(to: s, offset: r &* channels &+ c, channel: c) }
+        sums[c] = s
+        c += 1
+    }
+}
