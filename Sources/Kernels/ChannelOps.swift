@@ -103,24 +103,36 @@ public func channelCenteredScale(
         for (index, t) in shared.enumerated() {
             let (pa, pm1, px, pm2, pg) =
                 (t.a.baseAddress!, t.mean1.baseAddress!, t.xhat.baseAddress!, t.mean2.baseAddress!, t.gain.baseAddress!)
-            let add = accumulate || index > 0
-            for r in range {
-                let offset = r * channels
-                var c = 0
-                while c + 8 <= channels {
-                    let centered = load8(pa + offset + c) - load8(pm1 + c) - load8(px + offset + c) * load8(pm2 + c)
-                    var v = load8(pg + c) * centered
-                    if add { v += load8(po + offset + c) }
-                    store8(v, po + offset + c)
-                    c += 8
-                }
-                while c < channels {
-                    var v = pg[c] * (pa[offset + c] - pm1[c] - px[offset + c] * pm2[c])
-                    if add { v += po[offset + c] }
-                    po[offset + c] = v
-                    c += 1
-                }
-            }
+            let start = range.lowerBound * channels
+            centeredScaleRows(pa + start, mean1: pm1, xhat: px + start, mean2: pm2, gain: pg, into: po + start,
+                              rows: range.count, channels: channels, add: accumulate || index > 0)
+        }
+    }
+}
+
+/// out[r, c] (+ when `add`)= gain[c]·(a[r, c] − m1[c] − xhat[r, c]·m2[c]) for r in 0..<rows: the row loop
+/// of `channelCenteredScale`, shared with `batchNormMaxUnpoolBackward` so both round alike.
+@inline(__always)
+func centeredScaleRows(
+    _ pa: UnsafePointer<Float>, mean1 pm1: UnsafePointer<Float>, xhat px: UnsafePointer<Float>,
+    mean2 pm2: UnsafePointer<Float>, gain pg: UnsafePointer<Float>, into po: UnsafeMutablePointer<Float>,
+    rows: Int, channels: Int, add: Bool
+) {
+    for r in 0..<rows {
+        let offset = r * channels
+        var c = 0
+        while c + 8 <= channels {
+            let centered = load8(pa + offset + c) - load8(pm1 + c) - load8(px + offset + c) * load8(pm2 + c)
+            var v = load8(pg + c) * centered
+            if add { v += load8(po + offset + c) }
+            store8(v, po + offset + c)
+            c += 8
+        }
+        while c < channels {
+            var v = pg[c] * (pa[offset + c] - pm1[c] - px[offset + c] * pm2[c])
+            if add { v += po[offset + c] }
+            po[offset + c] = v
+            c += 1
         }
     }
 }
@@ -164,6 +176,9 @@ public func channelSums(
     channelSums(a, b, plain: sums, products: productSums, rows: rows, channels: channels)
 }
 
+/// Rows per block of `channelSums` (each block summed in Float, the blocks in Double).
+let channelSumBlockRows = 64
+
 /// The pass behind both: per block of 64 rows, Float partials of a (if `plain`) and of a·b (if
 /// `products`), each summed in row order (the block is in L1 for the second); then each channel's
 /// block partials added in Double, in block order.
@@ -172,7 +187,7 @@ private func channelSums(
     plain: UnsafeMutableBufferPointer<Float>?, products: UnsafeMutableBufferPointer<Float>?, rows: Int, channels: Int
 ) {
     guard channels > 0 else { return }
-    let blockRows = 64, blocks = (rows + blockRows - 1) / blockRows
+    let blockRows = channelSumBlockRows, blocks = (rows + blockRows - 1) / blockRows
     let outputs = (plain == nil ? 0 : 1) + (products == nil ? 0 : 1)
     let stride = outputs * channels  // a block's partials: plain sums first, then product sums
     let partials = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, blocks) * stride)
@@ -193,11 +208,17 @@ private func channelSums(
     }
     for (out, first) in [(plain, 0), (products, productOffset)] {
         guard let out else { continue }
-        for c in 0..<channels {
-            var total: Double = 0
-            for block in 0..<blocks { total += Double(pp[block * stride + first + c]) }
-            out[c] = Float(total)
-        }
+        addBlockPartials(pp + first, blocks: blocks, stride: stride, channels: channels, into: out.baseAddress!)
+    }
+}
+
+/// out[c] = Σ_block partials[block·stride + c], added in Double in block order.
+func addBlockPartials(_ partials: UnsafePointer<Float>, blocks: Int, stride: Int, channels: Int,
+                      into out: UnsafeMutablePointer<Float>) {
+    for c in 0..<channels {
+        var total: Double = 0
+        for block in 0..<blocks { total += Double(partials[block * stride + c]) }
+        out[c] = Float(total)
     }
 }
 

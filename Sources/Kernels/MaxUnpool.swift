@@ -13,35 +13,57 @@ public func maxUnpool2x2(
     let outWidth = maxPool2x2OutputSize(width, ceilMode: ceilMode)
     checkMaxPoolSizes(x.count, g.count, argmax.count, batch, height, width, channels, outHeight, outWidth)
     guard x.count > 0, let px = x.baseAddress else { return }
-    nonisolated(unsafe) let (sx, sg, si) = (px, g.baseAddress, argmax.baseAddress)
-    let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
-    let rowFloats = width * channels
-    forEachChunk(batch * height, chunkSize: max(1, 8192 / max(1, rowFloats))) { range in
-        for inputRow in range {
-            let (b, iy) = inputRow.quotientAndRemainder(dividingBy: height)
-            let row = sx + inputRow * rowFloats
-            guard iy / 2 < outHeight, let sg, let si else {
-                row.update(repeating: 0, count: rowFloats)
-                continue
-            }
-            for ix in 0..<width {
-                let target = row + ix * channels
-                guard ix / 2 < outWidth else {
-                    target.update(repeating: 0, count: channels)
-                    continue
-                }
-                let window = ((b * outHeight + iy / 2) * outWidth + ix / 2) * channels
-                let here = Int32(inputRow * rowFloats + ix * channels)  // flat index of channel 0 here
+    guard let pg = g.baseAddress, let pi = argmax.baseAddress else {  // no windows: all zeros
+        px.update(repeating: 0, count: x.count)
+        return
+    }
+    nonisolated(unsafe) let (sx, sg, si) = (px, pg, pi)
+    let pixels = PooledPixels(height: height, width: width, channels: channels, outHeight: outHeight, outWidth: outWidth)
+    forEachChunk(batch * height, chunkSize: max(1, 8192 / max(1, width * channels))) { range in
+        let first = range.lowerBound * width
+        pixels.unpool(sg, argmax: si, pixels: first ..< range.upperBound * width, into: sx + first * channels)
+    }
+}
+
+/// The pixels of x [batch, height, width, channels] (flat pixel index (b·height + y)·width + x) and
+/// the 2×2 windows of their pooled map [batch, outHeight, outWidth, channels].
+struct PooledPixels {
+    let height, width, channels, outHeight, outWidth: Int
+
+    /// x̄ rows `pixels` of maxUnpool2x2(ḡ) written to `out` (row i = pixel pixels.lowerBound + i):
+    /// ḡ where argmax chose the pixel, 0 elsewhere.
+    @inline(__always)
+    func unpool(_ g: UnsafePointer<Float>, argmax: UnsafePointer<Int32>, pixels: Range<Int>,
+                into out: UnsafeMutablePointer<Float>) {
+        guard !pixels.isEmpty else { return }
+        let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+        let (imageRow, firstX) = pixels.lowerBound.quotientAndRemainder(dividingBy: width)
+        var (b, iy) = imageRow.quotientAndRemainder(dividingBy: height)
+        var ix = firstX
+        var target = out
+        for pixel in pixels {
+            if iy / 2 < outHeight && ix / 2 < outWidth {
+                let window = ((b &* outHeight &+ iy / 2) &* outWidth &+ ix / 2) &* channels
+                let here = Int32(pixel &* channels)  // flat index of channel 0 here
                 var c = 0
                 while c + 8 <= channels {
-                    let chosen = load8(si + window + c) .== (lanes &+ (here &+ Int32(c)))
-                    store8(SIMD8<Float>(repeating: 0).replacing(with: load8(sg + window + c), where: chosen), target + c)
+                    let chosen = load8(argmax + window + c) .== (lanes &+ (here &+ Int32(c)))
+                    store8(SIMD8<Float>(repeating: 0).replacing(with: load8(g + window + c), where: chosen), target + c)
                     c += 8
                 }
                 while c < channels {
-                    target[c] = si[window + c] == here + Int32(c) ? sg[window + c] : 0
+                    target[c] = argmax[window + c] == here + Int32(c) ? g[window + c] : 0
                     c += 1
                 }
+            } else {
+                target.update(repeating: 0, count: channels)
+            }
+            target += channels
+            ix += 1
+            if ix == width {
+                ix = 0
+                iy += 1
+                if iy == height { (iy, b) = (0, b + 1) }
             }
         }
     }
