@@ -12,6 +12,8 @@
 /// which is batch norm's x̄ = γs(ḡ − mean ḡ − x̂·mean(ḡx̂)) with gain = γs. ȳ and argmax are
 /// `batchNormalizeMaxPool2x2`'s pooled shape and indices; x̂ is its `normalized`.
 /// - Complexity: O(x̂.count); two passes over x̂, one write of x̄, ȳ and argmax read twice.
+///   Pass 1 makes each 64-row block of ḡ in a small buffer (`channelSums`' blocks, for the same
+///   bits); pass 2 makes ḡ a vector at a time inside x̄'s formula.
 public func batchNormMaxUnpoolBackward(
     _ g: UnsafeBufferPointer<Float>, argmax: UnsafeBufferPointer<Int32>, xhat: UnsafeBufferPointer<Float>,
     gain: UnsafeBufferPointer<Float>, sums: UnsafeMutableBufferPointer<Float>,
@@ -68,11 +70,17 @@ public func batchNormMaxUnpoolBackward(
     scale(UnsafeBufferPointer(sums), by: inverseCount, into: UnsafeMutableBufferPointer(rebasing: means[0..<channels]))
     scale(UnsafeBufferPointer(productSums), by: inverseCount,
           into: UnsafeMutableBufferPointer(rebasing: means[channels ..< 2 * channels]))
-    nonisolated(unsafe) let (pm, pgain) = (means.baseAddress!, gain.baseAddress!)
-    forEachUnpooledBlock { _, rowRange, gBlock in
-        let start = rowRange.lowerBound * channels
-        centeredScaleRows(gBlock, mean1: pm, xhat: px + start, mean2: pm + channels, gain: pgain, into: pout + start,
-                          rows: rowRange.count, channels: channels, add: false)
+    // ḡ is not stored here: each vector of it goes straight into `centeredScaleRows`' formula.
+    nonisolated(unsafe) let (m1, m2, k) = (UnsafePointer(means.baseAddress!), UnsafePointer(means.baseAddress! + channels),
+                                           gain.baseAddress!)
+    forEachChunk(batch * height, chunkSize: max(1, 8192 / max(1, width * channels))) { range in
+        let first = range.lowerBound * width
+        let (x, out) = (px + first * channels, pout + first * channels)
+        pixels.forEachUnpooled(pg, argmax: pi, pixels: first ..< range.upperBound * width, vector: { offset, c, a in
+            store8(load8(k + c) * (a - load8(m1 + c) - load8(x + offset) * load8(m2 + c)), out + offset)
+        }, scalar: { offset, c, a in
+            out[offset] = k[c] * (a - m1[c] - x[offset] * m2[c])
+        })
     }
 }
 

@@ -111,7 +111,7 @@ public func channelCenteredScale(
 }
 
 /// out[r, c] (+ when `add`)= gain[c]·(a[r, c] − m1[c] − xhat[r, c]·m2[c]) for r in 0..<rows: the row loop
-/// of `channelCenteredScale`, shared with `batchNormMaxUnpoolBackward` so both round alike.
+/// of `channelCenteredScale` (`batchNormMaxUnpoolBackward` writes the same formula in the same order).
 @inline(__always)
 func centeredScaleRows(
     _ pa: UnsafePointer<Float>, mean1 pm1: UnsafePointer<Float>, xhat px: UnsafePointer<Float>,

@@ -35,30 +35,45 @@ struct PooledPixels {
     @inline(__always)
     func unpool(_ g: UnsafePointer<Float>, argmax: UnsafePointer<Int32>, pixels: Range<Int>,
                 into out: UnsafeMutablePointer<Float>) {
+        forEachUnpooled(g, argmax: argmax, pixels: pixels,
+                        vector: { offset, _, value in store8(value, out + offset) },
+                        scalar: { offset, _, value in out[offset] = value })
+    }
+
+    /// Calls `vector(offset, c, x̄[offset ..< offset + 8])` and `scalar(offset, c, x̄[offset])` for the
+    /// rows `pixels` of x̄ = maxUnpool2x2(ḡ), in memory order, where offset counts from the first
+    /// pixel's channel 0 and c is the (first) channel.
+    @inline(__always)
+    func forEachUnpooled(_ g: UnsafePointer<Float>, argmax: UnsafePointer<Int32>, pixels: Range<Int>,
+                         vector: (Int, Int, SIMD8<Float>) -> Void, scalar: (Int, Int, Float) -> Void) {
         guard !pixels.isEmpty else { return }
         let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
         let (imageRow, firstX) = pixels.lowerBound.quotientAndRemainder(dividingBy: width)
         var (b, iy) = imageRow.quotientAndRemainder(dividingBy: height)
         var ix = firstX
-        var target = out
+        var offset = 0
         for pixel in pixels {
-            if iy / 2 < outHeight && ix / 2 < outWidth {
-                let window = ((b &* outHeight &+ iy / 2) &* outWidth &+ ix / 2) &* channels
-                let here = Int32(pixel &* channels)  // flat index of channel 0 here
-                var c = 0
-                while c + 8 <= channels {
-                    let chosen = load8(argmax + window + c) .== (lanes &+ (here &+ Int32(c)))
-                    store8(SIMD8<Float>(repeating: 0).replacing(with: load8(g + window + c), where: chosen), target + c)
-                    c += 8
+            let inWindow = iy / 2 < outHeight && ix / 2 < outWidth
+            let window = ((b &* outHeight &+ iy / 2) &* outWidth &+ ix / 2) &* channels
+            let here = Int32(truncatingIfNeeded: pixel &* channels)  // flat index of channel 0 here
+            var indices = lanes &+ SIMD8(repeating: here)  // flat indices of channels c ..< c + 8
+            var c = 0
+            while c + 8 <= channels {
+                var value = SIMD8<Float>()
+                if inWindow {
+                    let chosen = load8(argmax + window + c) .== indices
+                    value = value.replacing(with: load8(g + window + c), where: chosen)
                 }
-                while c < channels {
-                    target[c] = argmax[window + c] == here + Int32(c) ? g[window + c] : 0
-                    c += 1
-                }
-            } else {
-                target.update(repeating: 0, count: channels)
+                vector(offset &+ c, c, value)
+                indices &+= 8
+                c += 8
             }
-            target += channels
+            while c < channels {
+                let chosen = inWindow && argmax[window + c] == here + Int32(c)
+                scalar(offset &+ c, c, chosen ? g[window + c] : 0)
+                c += 1
+            }
+            offset &+= channels
             ix += 1
             if ix == width {
                 ix = 0

@@ -102,45 +102,9 @@ func batchNormForward(_ x: Dual, offset: Dual?, scale: Dual?, epsilon: Float, re
     return (Dual(y, tangent: rectified ? tangent?.keptWherePositive(y) : tangent), saved)
 }
 
-/// Batch norm then 2×2 max-pool on x [b, h, w, c] (one kernel pass; y is never written): the pooled
-/// y, its argmax into y's positions, and the saved x̂, s. The tangent is y's, gathered at argmax.
-func batchNormMaxPoolForward(_ x: Dual, offset: Dual?, scale: Dual?, epsilon: Float, ceilMode: Bool)
-    -> (pooled: Dual, argmax: [Int32], saved: BatchNormSaved)
-{
-    let (b, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-    let (ho, wo) = (maxPool2x2OutputSize(h, ceilMode: ceilMode), maxPool2x2OutputSize(w, ceilMode: ceilMode))
-    let key = x.shape + [Int(epsilon.bitPattern), scale == nil ? 0 : 1, offset == nil ? 0 : 1, ceilMode ? 1 : 0]
-    let (pooled, argmax, xhat, inverseStd) = primalValue(.batchNormMaxPool, key) { () -> (Tensor, [Int32], Tensor, Tensor) in
-        let offsetValue = offset?.value ?? Tensor(zeros: [c])
-        var mean = Tensor(zeros: [c]), inverseStd = Tensor(zeros: [c])
-        var argmax = [Int32](repeating: 0, count: b * ho * wo * c)
-        var xhat = Tensor(zeros: [0])
-        let pooled = x.value.scalars.withUnsafeBufferPointer { px in
-            withBuffers([offsetValue, scale?.value]) { vectors in
-                argmax.withUnsafeMutableBufferPointer { indices in
-                    mean.scalars.withUnsafeMutableBufferPointer { m in inverseStd.scalars.withUnsafeMutableBufferPointer { s in
-                        Tensor.filled(shape: [b, ho, wo, c]) { pooled in
-                            xhat = Tensor.filled(shape: [b * h * w, c]) { normalized in
-                                Kernels.batchNormalizeMaxPool2x2(
-                                    px, offset: vectors[0]!, scale: vectors[1], into: pooled, argmax: indices,
-                                    normalized: normalized, mean: m, inverseStd: s, batch: b, height: h, width: w,
-                                    channels: c, epsilon: epsilon, ceilMode: ceilMode)
-                            }
-                        }
-                    } }
-                }
-            }
-        }
-        return (pooled, argmax, xhat, inverseStd)
-    }
-    let (tangent, saved) = batchNormTangents(x.reshaped(to: [b * h * w, c]), xhat: xhat, inverseStd: inverseStd,
-                                             offset: offset, scale: scale)
-    return (Dual(pooled, tangent: tangent?.gathering(argmax, shape: [b, ho, wo, c])), argmax, saved)
-}
-
 /// The tangents of batch norm's forward pass on x [rows, c] given its primal x̂ and s: dy (nil when
 /// nothing moves) and the saved x̂, s with their tangents dx̂, ds.
-private func batchNormTangents(_ x: Dual, xhat: Tensor, inverseStd: Tensor, offset: Dual?, scale: Dual?)
+func batchNormTangents(_ x: Dual, xhat: Tensor, inverseStd: Tensor, offset: Dual?, scale: Dual?)
     -> (Tensor?, BatchNormSaved)
 {
     let (rows, c) = (x.shape[0], x.shape[1])
@@ -170,26 +134,47 @@ func batchNormBackward(_ g: Dual, saved: BatchNormSaved, scale: Dual?) -> (x: Du
     let xhat = saved.xhat.value, s = saved.inverseStd.value
     let gamma = scale?.value ?? Tensor(repeating: 1, shape: [c])
     let k = gamma * s
-    let (sumG, sumGX, xBar) = primalValue(.batchNormBackward, g.shape + [scale == nil ? 0 : 1]) { () -> (Tensor, Tensor, Tensor) in
+    let primal = primalValue(.batchNormBackward, g.shape + [scale == nil ? 0 : 1]) { () -> BatchNormBackwardPrimal in
         let (sumG, sumGX) = Channels.sumsWithProducts(g.value, xhat)
         return (sumG, sumGX, Channels.centeredScale([(g.value, sumG.scaled(by: n), xhat, sumGX.scaled(by: n), k)]))
     }
+    return batchNormBackwardTangents(primal, g: { g.value }, gTangent: g.tangent, saved: saved, scale: scale)
+}
+
+/// Batch norm's backward primal values: Σḡ, Σḡx̂ and x̄.
+typealias BatchNormBackwardPrimal = (sumG: Tensor, sumGX: Tensor, xBar: Tensor)
+
+/// `batchNormBackward` given its primal values: the tangents, with ḡ's value asked of `g` only
+/// when a term needs it (the fused max-pool op keeps ḡ pooled until then).
+func batchNormBackwardTangents(_ primal: BatchNormBackwardPrimal, g gValue: () -> Tensor, gTangent: Tensor?,
+                               saved: BatchNormSaved, scale: Dual?) -> (x: Dual, scale: Dual, offset: Dual) {
+    let (sumG, sumGX, xBar) = primal
+    let (rows, c) = (xBar.shape[0], xBar.shape[1])
+    let n = 1 / Float(rows)
+    let xhat = saved.xhat.value, s = saved.inverseStd.value
+    let gamma = scale?.value ?? Tensor(repeating: 1, shape: [c])
+    let k = gamma * s
     let m1 = sumG.scaled(by: n), m2 = sumGX.scaled(by: n)
+    var unpooled: Tensor? = nil
+    func gFull() -> Tensor {
+        if unpooled == nil { unpooled = gValue() }
+        return unpooled!
+    }
 
     var sumGTangent: Tensor? = nil, sumGXTangent: Tensor? = nil
-    if let dg = g.tangent {
+    if let dg = gTangent {
         (sumGTangent, sumGXTangent) = Channels.sumsWithProducts(dg, xhat)
     }
     if let dxhat = saved.xhat.tangent {
-        let extra = Channels.sums(g.value, times: dxhat)
+        let extra = Channels.sums(gFull(), times: dxhat)
         sumGXTangent = sumGXTangent.map { $0 + extra } ?? extra
     }
     var dk: Tensor? = nil
     if let ds = saved.inverseStd.tangent { dk = gamma * ds }
     if let dgamma = scale?.tangent { dk = (dk ?? Tensor(zeros: [c])) + dgamma * s }
     var terms: [(a: Tensor, m1: Tensor, xhat: Tensor, m2: Tensor, gain: Tensor)] = []
-    if let dk { terms.append((g.value, m1, xhat, m2, dk)) }
-    if let dg = g.tangent {
+    if let dk { terms.append((gFull(), m1, xhat, m2, dk)) }
+    if let dg = gTangent {
         terms.append((dg, sumGTangent!.scaled(by: n), xhat, (sumGXTangent ?? Tensor(zeros: [c])).scaled(by: n), k))
     } else if let dsumGX = sumGXTangent {
         terms.append((Tensor(zeros: [rows, c]), Tensor(zeros: [c]), xhat, dsumGX.scaled(by: n), k))
@@ -216,31 +201,6 @@ extension Variable {
     /// and the pullback masks ḡ with [y > 0] before batch norm's. The same bits as the two ops.
     public func batchNormalizedReLU(offset: Variable?, scale: Variable? = nil, epsilon: Float = 1e-3) -> Variable {
         batchNormalized(offset: offset, scale: scale, epsilon: epsilon, rectified: true)
-    }
-
-    /// `batchNormalized(...).maxPool2x2(ceilMode:)` in one op over `[b, h, w, c]`: the normalized map
-    /// is pooled as it is computed and never stored, and the pullback unpools ḡ before batch norm's.
-    /// The same bits as the two ops.
-    public func batchNormalizedMaxPool2x2(offset: Variable?, scale: Variable? = nil, epsilon: Float = 1e-3,
-                                          ceilMode: Bool = false) -> Variable {
-        precondition(shape.count == 4, "batchNormalizedMaxPool2x2: needs [b, h, w, c], got \(shape)")
-        let inputShape = shape
-        let (c, rows) = (shape[3], value.count / shape[3])
-        let (scaleDual, offsetDual) = (scale?.dual, offset?.dual)
-        let (pooled, argmax, saved) = batchNormMaxPoolForward(dual, offset: offsetDual, scale: scaleDual, epsilon: epsilon,
-                                                              ceilMode: ceilMode)
-        var inputs = [self]
-        if let scale { inputs.append(scale) }
-        if let offset { inputs.append(offset) }
-        let hasScale = scale != nil
-        return tape.record(pooled, inputs: inputs) { g, needed in
-            let gy = g.maxUnpooled2x2(argmax, inputShape: inputShape, ceilMode: ceilMode).reshaped(to: [rows, c])
-            let grads = batchNormBackward(gy, saved: saved, scale: scaleDual)
-            var result: [Dual?] = [needed[0] ? grads.x.reshaped(to: inputShape) : nil]
-            if hasScale { result.append(grads.scale) }
-            if offsetDual != nil { result.append(grads.offset) }
-            return result
-        }
     }
 
     private func batchNormalized(offset: Variable?, scale: Variable?, epsilon: Float, rectified: Bool) -> Variable {

@@ -94,7 +94,7 @@ public func conv2D(_ x: Variable, weights: Variable, bias: Variable? = nil, stri
                    padding: Padding = .valid) -> Variable {
     precondition(x.shape.count == 4 && weights.shape.count == 4 && x.shape[3] == weights.shape[2],
                  "conv2D: input \(x.shape) and weights \(weights.shape) do not fit (NHWC, HWIO)")
-    let (kh, kw, cin, cout) = (weights.shape[0], weights.shape[1], weights.shape[2], weights.shape[3])
+    let (kh, kw, cin) = (weights.shape[0], weights.shape[1], weights.shape[2])
     let geometry = ConvGeometry(batch: x.shape[0], inputHeight: x.shape[1], inputWidth: x.shape[2],
                                 inputChannels: cin, kernelHeight: kh, kernelWidth: kw,
                                 stride: stride, padding: padding)
