@@ -21,8 +21,7 @@ enum PrimalSite: UInt8 {
     case matmul, im2col, col2im, gather, scatter, maxPool, maxUnpool, sumAxis, broadcast, transpose
     case logSoftmax, exp, log, relu, keepPositive, leakyRelu, sigmoid, softplus, square, rsqrt
     case batchNormForward, batchNormBackward
-    case convolution, transposedConvolution, convolutionWeightGradient, batchNormMaxPool, batchNormMaxPoolBackward,
-        batchNormReLUBackward
+    case convolution, transposedConvolution, convolutionWeightGradient, batchNormMaxPool, batchNormMaxPoolBackward
 }
 
 /// The primal values of one gradient pass, to be replayed by one HVP at the same inputs.

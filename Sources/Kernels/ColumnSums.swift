@@ -75,29 +75,3 @@ func columnSums<Term: ColumnTerm>(_ term: Term, rows: Range<Int>, channels: Int,
         c += 1
     }
 }
-
-/// a[r, c] where y[r, c] > 0, else 0 (ReLU's backward mask, as `keepWherePositive`).
-struct MaskedColumnTerm: ColumnTerm {
-    let a: UnsafePointer<Float>
-    let y: UnsafePointer<Float>
-    @inline(__always) func adding(to sum: SIMD8<Float>, offset: Int, channel: Int) -> SIMD8<Float> {
-        sum + SIMD8<Float>(repeating: 0).replacing(with: load8(a + offset), where: load8(y + offset) .> 0)
-    }
-    @inline(__always) func adding(to sum: Float, offset: Int, channel: Int) -> Float {
-        sum + (y[offset] > 0 ? a[offset] : 0)
-    }
-}
-
-/// (a[r, c] where y[r, c] > 0, else 0)·b[r, c], rounded before it is added.
-struct MaskedProductColumnTerm: ColumnTerm {
-    let a: UnsafePointer<Float>
-    let y: UnsafePointer<Float>
-    let b: UnsafePointer<Float>
-    @inline(__always) func adding(to sum: SIMD8<Float>, offset: Int, channel: Int) -> SIMD8<Float> {
-        let masked = SIMD8<Float>(repeating: 0).replacing(with: load8(a + offset), where: load8(y + offset) .> 0)
-        return sum + masked * load8(b + offset)
-    }
-    @inline(__always) func adding(to sum: Float, offset: Int, channel: Int) -> Float {
-        sum + (y[offset] > 0 ? a[offset] : 0) * b[offset]
-    }
-}

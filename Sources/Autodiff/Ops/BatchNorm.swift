@@ -141,29 +141,6 @@ func batchNormBackward(_ g: Dual, saved: BatchNormSaved, scale: Dual?) -> (x: Du
     return batchNormBackwardTangents(primal, g: { g.value }, gTangent: g.tangent, saved: saved, scale: scale)
 }
 
-/// `batchNormBackward` on ḡ = g where the forward output y > 0 (ReLU's mask), the masked ḡ made
-/// inside one kernel for the primal part and only if a tangent term needs it.
-func batchNormReLUBackward(_ g: Dual, output: Tensor, saved: BatchNormSaved, scale: Dual?)
-    -> (x: Dual, scale: Dual, offset: Dual)
-{
-    let (rows, c) = (g.shape[0], g.shape[1])
-    let k = (scale?.value ?? Tensor(repeating: 1, shape: [c])) * saved.inverseStd.value
-    let primal = primalValue(.batchNormReLUBackward, g.shape + [scale == nil ? 0 : 1]) { () -> BatchNormBackwardPrimal in
-        var xBar = Tensor(zeros: [0])
-        let sums = withBuffers([g.value, output, saved.xhat.value, k]) { b in
-            Tensor.filledPair(shape: [c]) { sums, products in
-                xBar = Tensor.filled(shape: [rows, c]) {
-                    Kernels.batchNormReLUBackward(b[0], output: b[1], xhat: b[2], gain: b[3], sums: sums,
-                                                  productSums: products, into: $0, rows: rows, channels: c)
-                }
-            }
-        }
-        return (sums.0, sums.1, xBar)
-    }
-    return batchNormBackwardTangents(primal, g: { g.value.keptWherePositive(output) },
-                                     gTangent: g.tangent?.keptWherePositive(output), saved: saved, scale: scale)
-}
-
 /// Batch norm's backward primal values: Σḡ, Σḡx̂ and x̄.
 typealias BatchNormBackwardPrimal = (sumG: Tensor, sumGX: Tensor, xBar: Tensor)
 
@@ -239,8 +216,7 @@ extension Variable {
         let output = y.value  // > 0 exactly where ReLU passed its input (rectified)
         return tape.record(y.reshaped(to: originalShape), inputs: inputs) { g, needed in
             let flat = g.reshaped(to: [rows, c])
-            let grads = rectified ? batchNormReLUBackward(flat, output: output, saved: saved, scale: scaleDual)
-                                  : batchNormBackward(flat, saved: saved, scale: scaleDual)
+            let grads = batchNormBackward(rectified ? flat.keptWherePositive(output) : flat, saved: saved, scale: scaleDual)
             var result: [Dual?] = [needed[0] ? grads.x.reshaped(to: originalShape) : nil]
             if hasScale { result.append(grads.scale) }
             if offsetDual != nil { result.append(grads.offset) }
