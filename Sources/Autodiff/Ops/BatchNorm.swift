@@ -138,7 +138,7 @@ func batchNormBackward(_ g: Dual, saved: BatchNormSaved, scale: Dual?) -> (x: Du
         let (sumG, sumGX) = Channels.sumsWithProducts(g.value, xhat)
         return (sumG, sumGX, Channels.centeredScale([(g.value, sumG.scaled(by: n), xhat, sumGX.scaled(by: n), k)]))
     }
-    return batchNormBackwardTangents(primal, g: { g.value }, gTangent: g.tangent, saved: saved, scale: scale)
+    return batchNormBackwardTangents(primal, g: { g.value }, gTangent: g.tangent, saved: saved, scale: scale, gain: k)
 }
 
 /// Batch norm's backward primal values: Σḡ, Σḡx̂ and x̄.
@@ -146,14 +146,14 @@ typealias BatchNormBackwardPrimal = (sumG: Tensor, sumGX: Tensor, xBar: Tensor)
 
 /// `batchNormBackward` given its primal values: the tangents, with ḡ's value asked of `g` only
 /// when a term needs it (the fused max-pool op keeps ḡ pooled until then).
+/// `k` is the gain γs the primal part used.
 func batchNormBackwardTangents(_ primal: BatchNormBackwardPrimal, g gValue: () -> Tensor, gTangent: Tensor?,
-                               saved: BatchNormSaved, scale: Dual?) -> (x: Dual, scale: Dual, offset: Dual) {
+                               saved: BatchNormSaved, scale: Dual?, gain k: Tensor) -> (x: Dual, scale: Dual, offset: Dual) {
     let (sumG, sumGX, xBar) = primal
     let (rows, c) = (xBar.shape[0], xBar.shape[1])
     let n = 1 / Float(rows)
     let xhat = saved.xhat.value, s = saved.inverseStd.value
     let gamma = scale?.value ?? Tensor(repeating: 1, shape: [c])
-    let k = gamma * s
     let m1 = sumG.scaled(by: n), m2 = sumGX.scaled(by: n)
     var unpooled: Tensor? = nil
     func gFull() -> Tensor {

@@ -69,7 +69,7 @@ func batchNormMaxPoolBackward(_ g: Dual, argmax: [Int32], saved: BatchNormSaved,
     }
     let unpooled = { g.value.maxUnpooled2x2(argmax, inputShape: inputShape, ceilMode: ceilMode).reshaped(to: [rows, c]) }
     let gTangent = g.tangent?.maxUnpooled2x2(argmax, inputShape: inputShape, ceilMode: ceilMode).reshaped(to: [rows, c])
-    let grads = batchNormBackwardTangents(primal, g: unpooled, gTangent: gTangent, saved: saved, scale: scale)
+    let grads = batchNormBackwardTangents(primal, g: unpooled, gTangent: gTangent, saved: saved, scale: scale, gain: k)
     return (grads.x.reshaped(to: inputShape), grads.scale, grads.offset)
 }
 
