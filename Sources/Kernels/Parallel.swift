@@ -26,19 +26,36 @@ public enum Parallelism {
 /// Runs `body(i)` for `i` in `0..<count`, in parallel when `count > 1` and threads allow.
 /// `body` must write only to memory that no other index writes.
 ///
-/// Nested calls run serially: when the tasks of a meta-batch already occupy the cores, splitting
-/// each task's kernels again only adds scheduling overhead. Results do not change, because every
+/// An outer call runs `Parallelism.threads` workers that take indices in order. A nested call (from
+/// inside an index) runs on its own thread while the outer loop keeps the other cores busy, and is
+/// shared with the outer loop's idle workers once they run out of indices (`WorkSharing.swift`), so
+/// the last tasks of a meta-batch still use every core. Results do not change, because every
 /// kernel's partition of work depends on the sizes alone.
 public func parallelFor(_ count: Int, _ body: @Sendable (Int) -> Void) {
+    parallelFor(count, threads: Parallelism.threads, body)
+}
+
+/// `parallelFor` with an outer call's worker count given (tests pass it instead of changing the
+/// global `Parallelism.threads`). A nested call borrows its region's idle workers whatever `threads` is.
+func parallelFor(_ count: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
     if count <= 0 { return }
-    if count == 1 || Parallelism.threads <= 1 || ParallelRegion.isInside {
+    if let region = ParallelRegion.current, count > 1 {
+        let helpers = region.borrowIdle(upTo: count - 1)
+        if helpers > 0 {
+            SharedLoop.run(count, helpers: helpers, region: region, body)
+            return
+        }
+    }
+    if count == 1 || threads <= 1 || ParallelRegion.current != nil {
         for i in 0..<count { body(i) }
         return
     }
-    DispatchQueue.concurrentPerform(iterations: count) { i in
-        ParallelRegion.enter()
-        body(i)
-        ParallelRegion.leave()
+    let region = ParallelRegion(count: count)
+    DispatchQueue.concurrentPerform(iterations: min(count, threads)) { _ in
+        ParallelRegion.run(in: region) {
+            while let i = region.claim() { body(i) }
+        }
+        region.becameIdle()
     }
 }
 
@@ -50,17 +67,4 @@ public func parallelMap<T: Sendable>(_ count: Int, _ body: @Sendable (Int) -> T)
     nonisolated(unsafe) let results = slots  // each index writes only its own slot
     parallelFor(count) { results[$0] = body($0) }
     return slots.map { $0! }
-}
-
-/// A per-thread flag: is this thread running an iteration of `parallelFor`?
-enum ParallelRegion {
-    /// One key for the process; the value is a non-nil marker while inside.
-    static let key: pthread_key_t = {
-        var key = pthread_key_t()
-        pthread_key_create(&key, nil)
-        return key
-    }()
-    static var isInside: Bool { pthread_getspecific(key) != nil }
-    static func enter() { pthread_setspecific(key, UnsafeMutableRawPointer(bitPattern: 1)) }
-    static func leave() { pthread_setspecific(key, nil) }
 }
