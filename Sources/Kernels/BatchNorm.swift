@@ -21,8 +21,9 @@ public func batchNormalize(
     guard channels > 0, let px = x.baseAddress, let py = y.baseAddress, let pm = mean.baseAddress,
           let pv = inverseStd.baseAddress, let po = offset.baseAddress else { return }
     batchNormStatistics(x, mean: mean, inverseStd: inverseStd, rows: rows, channels: channels, epsilon: epsilon)
-    let gain = UnsafeMutableBufferPointer<Float>.allocate(capacity: channels)
-    defer { gain.deallocate() }
+    let scratch = Scratch()
+    defer { scratch.release() }
+    let gain = scratch.floats(channels)
     for c in 0..<channels { gain[c] = scale?[c] ?? 1 }
     nonisolated(unsafe) let (sx, sy, sm, sv, so, sg) = (px, py, pm, pv, po, gain.baseAddress!)
     nonisolated(unsafe) let sn = normalized?.baseAddress
@@ -73,8 +74,9 @@ func batchNormStatistics(
     let blocks = (rows + batchNormBlockRows - 1) / batchNormBlockRows
     // Per block: its channel sums, its mean, its sums of squared deviations from that mean.
     let slot = 3 * channels
-    let partials = UnsafeMutableBufferPointer<Float>.allocate(capacity: blocks * slot)
-    defer { partials.deallocate() }
+    let scratch = Scratch()
+    defer { scratch.release() }
+    let partials = scratch.floats(blocks * slot)
     nonisolated(unsafe) let (sx, sm, sv, sp) = (px, pm, pv, partials.baseAddress!)
     let blocksPerChunk = max(1, 65536 / (batchNormBlockRows * channels))
     // Pass 1 over x: each block of 64 rows is summed, then (while it is still in L1) its squared

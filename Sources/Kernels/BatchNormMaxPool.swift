@@ -22,15 +22,17 @@ public func batchNormalizeMaxPool2x2(
     guard channels > 0, let px = x.baseAddress, let pn = normalized.baseAddress, let pm = mean.baseAddress,
           let pv = inverseStd.baseAddress, let po = offset.baseAddress else { return }
     guard outHeight > 0 && outWidth > 0 else {  // nothing to pool: normalize only
-        let y = UnsafeMutableBufferPointer<Float>.allocate(capacity: x.count)
-        defer { y.deallocate() }
+        let scratch = Scratch()
+        defer { scratch.release() }
+        let y = scratch.floats(x.count)
         batchNormalize(x, offset: offset, scale: scale, into: y, normalized: normalized, mean: mean, inverseStd: inverseStd,
                        rows: rows, channels: channels, epsilon: epsilon)
         return
     }
     batchNormStatistics(x, mean: mean, inverseStd: inverseStd, rows: rows, channels: channels, epsilon: epsilon)
-    let gain = UnsafeMutableBufferPointer<Float>.allocate(capacity: channels)
-    defer { gain.deallocate() }
+    let scratch = Scratch()
+    defer { scratch.release() }
+    let gain = scratch.floats(channels)
     for c in 0..<channels { gain[c] = scale?[c] ?? 1 }
     nonisolated(unsafe) let (sx, sn, sm, sv, so, sg) = (px, pn, pm, pv, po, gain.baseAddress!)
     nonisolated(unsafe) let (sy, si) = (pooled.baseAddress!, argmax.baseAddress!)
@@ -38,8 +40,9 @@ public func batchNormalizeMaxPool2x2(
     // Each pooled row normalizes its (up to) two input rows, plus, for an image's last pooled row in
     // floor mode, a leftover odd row: every row of x̂ is written exactly once.
     forEachChunk(batch * outHeight, chunkSize: max(1, 8192 / max(1, 2 * rowFloats))) { range in
-        let window = UnsafeMutablePointer<Float>.allocate(capacity: 2 * rowFloats)  // y of the two rows
-        defer { window.deallocate() }
+        let room = Scratch()
+        defer { room.release() }
+        let window = room.floats(2 * rowFloats).baseAddress!  // y of the two rows
         for outRow in range {
             let (b, oy) = outRow.quotientAndRemainder(dividingBy: outHeight)
             let firstRow = 2 * oy, pooledEnd = min(height, firstRow + 2)

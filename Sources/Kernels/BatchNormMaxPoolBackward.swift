@@ -28,8 +28,9 @@ public func batchNormMaxUnpoolBackward(
                  "batchNormMaxUnpoolBackward: sizes do not match [\(batch), \(height), \(width), \(channels)]")
     guard channels > 0 else { return }
     let pixels = PooledPixels(height: height, width: width, channels: channels, outHeight: outHeight, outWidth: outWidth)
-    let emptyWindows = UnsafeMutablePointer<Float>.allocate(capacity: 1), noIndices = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
-    defer { emptyWindows.deallocate(); noIndices.deallocate() }
+    let scratch = Scratch()
+    defer { scratch.release() }
+    let emptyWindows = scratch.floats(1).baseAddress!, noIndices = scratch.take(1, of: Int32.self).baseAddress!
     nonisolated(unsafe) let (pg, pi) = (g.baseAddress ?? UnsafePointer(emptyWindows), argmax.baseAddress ?? UnsafePointer(noIndices))
     nonisolated(unsafe) let (px, pout) = (xhat.baseAddress!, xBar.baseAddress!)
     let blockRows = channelSumBlockRows, blocks = (rows + blockRows - 1) / blockRows
@@ -38,8 +39,9 @@ public func batchNormMaxUnpoolBackward(
     /// Runs `body(block, its ḡ rows)` for every block, blocks in parallel chunks.
     func forEachUnpooledBlock(_ body: @Sendable (Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
         forEachChunk(blocks, chunkSize: chunkBlocks) { range in
-            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * channels)
-            defer { buffer.deallocate() }
+            let room = Scratch()
+            defer { room.release() }
+            let buffer = room.floats(blockRows * channels).baseAddress!
             for block in range {
                 let rowRange = block * blockRows ..< min(rows, (block + 1) * blockRows)
                 pixels.unpool(pg, argmax: pi, pixels: rowRange, into: buffer)
@@ -50,8 +52,7 @@ public func batchNormMaxUnpoolBackward(
 
     // Pass 1: per block, Float sums of ḡ and of ḡ·x̂ (`channelSums`' blocks), then in Double.
     let stride = 2 * channels
-    let partials = UnsafeMutablePointer<Float>.allocate(capacity: blocks * stride)
-    defer { partials.deallocate() }
+    let partials = scratch.floats(blocks * stride).baseAddress!
     nonisolated(unsafe) let sp = partials
     forEachUnpooledBlock { block, rowRange, gBlock in
         let count = rowRange.count
@@ -64,8 +65,7 @@ public func batchNormMaxUnpoolBackward(
                      into: productSums.baseAddress!)
 
     // Pass 2: x̄ = gain·(ḡ − m₁ − x̂·m₂), the means scaled as `scale` does.
-    let means = UnsafeMutableBufferPointer<Float>.allocate(capacity: 2 * channels)
-    defer { means.deallocate() }
+    let means = scratch.floats(2 * channels)
     let inverseCount = 1 / Float(rows)
     scale(UnsafeBufferPointer(sums), by: inverseCount, into: UnsafeMutableBufferPointer(rebasing: means[0..<channels]))
     scale(UnsafeBufferPointer(productSums), by: inverseCount,

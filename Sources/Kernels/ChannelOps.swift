@@ -190,8 +190,9 @@ private func channelSums(
     let blockRows = channelSumBlockRows, blocks = (rows + blockRows - 1) / blockRows
     let outputs = (plain == nil ? 0 : 1) + (products == nil ? 0 : 1)
     let stride = outputs * channels  // a block's partials: plain sums first, then product sums
-    let partials = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, blocks) * stride)
-    defer { partials.deallocate() }
+    let scratch = Scratch()
+    defer { scratch.release() }
+    let partials = scratch.floats(max(1, blocks) * stride)
     let productOffset = plain == nil ? 0 : channels
     nonisolated(unsafe) let (pa, pb, pp) = (a.baseAddress, b?.baseAddress, partials.baseAddress!)
     let (sumsPlain, sumsProducts) = (plain != nil, products != nil)

@@ -140,14 +140,16 @@ func convolutionWeightGradient(
     }
     // Slot s sums groups s, s + slots, … in order into its own buffer (slot 0 into W̄ itself).
     let slots = min(groups.count, maxWeightGradientSlots)
-    let partials = UnsafeMutableBufferPointer<Float>.allocate(capacity: (slots - 1) * w.count)
-    defer { partials.deallocate() }
+    let scratch = Scratch()
+    defer { scratch.release() }
+    let partials = scratch.floats((slots - 1) * w.count)
     nonisolated(unsafe) let (shared, target, spare) = (terms, w, partials)
     let size = w.count
     parallelFor(slots) { slot in
         let sum = slot == 0 ? target : UnsafeMutableBufferPointer(rebasing: spare[(slot - 1) * size ..< slot * size])
-        let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: groups.columnCapacity)
-        defer { buffer.deallocate() }
+        let scratch = Scratch()
+        defer { scratch.release() }
+        let buffer = scratch.floats(groups.columnCapacity)
         var first = true
         for index in stride(from: slot, to: groups.count, by: slots) {
             let group = groups[index]
@@ -213,8 +215,9 @@ struct ImageGroups {
     /// Runs `body` once per group, groups in parallel, each with its own column buffer.
     func forEachGroupInParallel(_ body: @Sendable (Group, UnsafeMutableBufferPointer<Float>) -> Void) {
         parallelFor(count) { index in
-            let columns = UnsafeMutableBufferPointer<Float>.allocate(capacity: columnCapacity)
-            defer { columns.deallocate() }
+            let scratch = Scratch()
+            defer { scratch.release() }
+            let columns = scratch.floats(columnCapacity)
             let group = self[index]
             body(group, group.columns(in: columns))
         }

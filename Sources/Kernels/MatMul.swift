@@ -79,12 +79,10 @@ func matmulPacked(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: Uns
                   threads: Int) {
     let plan = MatMulPlan(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)
     let chunks = plan.depthChunks
-    let packedB = allocateCacheAligned(plan.columns * k)
-    let partials = allocateCacheAligned((chunks - 1) * m * n)
-    defer {
-        packedB.deallocate()
-        partials.deallocate()
-    }
+    let scratch = Scratch()  // 64-byte aligned: no 32-byte load of a packed panel straddles two lines
+    defer { scratch.release() }
+    let packedB = scratch.floats(plan.columns * k).baseAddress!
+    let partials = scratch.floats((chunks - 1) * m * n).baseAddress!
     // Tasks write disjoint parts of packedB (one panel each), and of C or partials (one block each).
     nonisolated(unsafe) let (sa, sb, sc, sp, spartials) = (a, b, c, packedB, partials)
 
@@ -143,14 +141,15 @@ func matmulPacked(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: Uns
 /// One task: C[rowStart ..< +rows, 0 ..< columns] (+)= op(A)[rows, depthRange] · op(B)[depthRange, …],
 /// where `c` points at the task's first column and `b` finds the task's B panels. The first pass
 /// stores into C unless `accumulate`; later passes add.
-/// - Complexity: O(rows·columns·depthRange.count) flops; allocates one MC×KC buffer.
+/// - Complexity: O(rows·columns·depthRange.count) flops; one MC×KC scratch buffer.
 private func multiplyBlock(_ a: UnsafePointer<Float>, _ b: BPanels,
                            _ c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int,
                            transposeA: Bool, accumulate: Bool, plan: MatMulPlan,
                            rowStart: Int, rows: Int, columns: Int, depthRange: Range<Int>) {
     let scratchCount = microRows * microColumns
-    let buffer = allocateCacheAligned(plan.rows * plan.depth + scratchCount)
-    defer { buffer.deallocate() }
+    let room = Scratch()
+    defer { room.release() }
+    let buffer = room.floats(plan.rows * plan.depth + scratchCount).baseAddress!
     let packedA = buffer
     let scratch = buffer + plan.rows * plan.depth
     let rowPanels = ceilDiv(rows, microRows)
@@ -225,13 +224,6 @@ private struct BPanels {
         }
         return (UnsafePointer(packed + index * microColumns * k + depthStart * microColumns), microColumns)
     }
-}
-
-/// Uninitialized room for `count` floats starting on a 64-byte cache line, so no 32-byte load
-/// of a packed panel (each row 64 bytes) straddles two lines. Free with `deallocate()`.
-private func allocateCacheAligned(_ count: Int) -> UnsafeMutablePointer<Float> {
-    UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
-        .bindMemory(to: Float.self, capacity: count)
 }
 
 /// `parallelFor` when `threads` > 1, a plain loop otherwise.

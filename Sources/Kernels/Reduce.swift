@@ -42,8 +42,9 @@ public func dotReference(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPoint
 func chunkedTotal(_ count: Int, _ partial: @Sendable (Range<Int>) -> Double) -> Double {
     let chunks = (count + reductionChunk - 1) / reductionChunk
     if chunks <= 1 { return count == 0 ? 0 : partial(0..<count) }
-    let totals = UnsafeMutableBufferPointer<Double>.allocate(capacity: chunks)
-    defer { totals.deallocate() }
+    let scratch = Scratch()
+    defer { scratch.release() }
+    let totals = scratch.take(chunks, of: Double.self)
     nonisolated(unsafe) let st = totals
     forEachChunk(count, chunkSize: reductionChunk) { range in st[range.lowerBound / reductionChunk] = partial(range) }
     return totals.reduce(0, +)
@@ -129,8 +130,9 @@ public func sumAxis(
         return
     }
     // Long axis: partial[o, block, :] in parallel, then y[o, :] (+)= Σ_block partial in block order.
-    let partials = UnsafeMutableBufferPointer<Float>.allocate(capacity: outer * blocks * inner)
-    defer { partials.deallocate() }
+    let scratch = Scratch()
+    defer { scratch.release() }
+    let partials = scratch.floats(outer * blocks * inner)
     nonisolated(unsafe) let sp = partials.baseAddress!
     parallelFor(outer * blocks) { item in
         let (o, block) = item.quotientAndRemainder(dividingBy: blocks)
