@@ -16,9 +16,12 @@ public enum Memory {
         typealias MallocOption = @convention(c) (Int32, Int32) -> Int32
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
         let mallopt = unsafeBitCast(symbol, to: MallocOption.self)
-        let trimThreshold: Int32 = -1, mmapThreshold: Int32 = -3  // M_TRIM_THRESHOLD, M_MMAP_THRESHOLD
+        let trimThreshold: Int32 = -1, mmapThreshold: Int32 = -3, arenaMax: Int32 = -8  // M_TRIM_THRESHOLD, …
         _ = mallopt(mmapThreshold, 1 << 30)
         _ = mallopt(trimThreshold, Int32.max)
+        // One arena for all threads: a worker thread's arena unmaps a heap as soon as it is empty,
+        // so the next task's tensors fault in fresh pages again (W3: ~20k page faults a second).
+        _ = mallopt(arenaMax, 1)
         #endif
     }
 }
