@@ -159,8 +159,8 @@ private func multiplyBlock(_ a: UnsafePointer<Float>, _ b: BPanels,
     // panel is copied (zero-padded). A transposed A with long rows is packed (see MatMulBlocking).
     let inPlace = !transposeA || m <= MatMulBlocking.maxRowsForUnpackedTransposedA
     let fullPanels = rows / microRows
-    var depthStart = depthRange.lowerBound
-    while depthStart < depthRange.upperBound {
+    // `depthStart` is a constant of each pass: `tile` captures it without a box or exclusivity checks.
+    for depthStart in stride(from: depthRange.lowerBound, to: depthRange.upperBound, by: plan.depth) {
         let depth = min(plan.depth, depthRange.upperBound - depthStart)
         if !inPlace {
             packA(a, m: m, k: k, transposed: transposeA, rowStart: rowStart, rows: rows,
@@ -203,7 +203,6 @@ private func multiplyBlock(_ a: UnsafePointer<Float>, _ b: BPanels,
                 for ir in 0..<rowPanels { tile(ir, jr) }
             }
         }
-        depthStart += depth
     }
 }
 

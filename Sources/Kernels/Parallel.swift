@@ -14,7 +14,7 @@ import Darwin
 /// Number of worker threads the kernels may use. Defaults to the active processor count;
 /// set `METALEARN_THREADS` (or `Parallelism.threads`) to override it. 1 means serial.
 public enum Parallelism {
-    nonisolated(unsafe) public static var threads: Int = {
+    @exclusivity(unchecked) nonisolated(unsafe) public static var threads: Int = {
         if let text = getenv("METALEARN_THREADS").map({ String(cString: $0) }),
            let value = Int(text), value > 0 {
             return value

@@ -39,10 +39,12 @@ struct Scratch {
 }
 
 /// One thread's scratch: blocks of growing size, used as a stack.
+/// Only its own thread touches a stack, so the properties skip Swift's run-time exclusivity
+/// checks (they cost more than the bump allocation itself).
 final class ScratchStack {
-    private var blocks: [(start: UnsafeMutableRawPointer, bytes: Int)] = []
-    private var block = 0  // the block in use
-    private var used = 0  // bytes of it in use
+    @exclusivity(unchecked) private var blocks: [(start: UnsafeMutableRawPointer, bytes: Int)] = []
+    @exclusivity(unchecked) private var block = 0  // the block in use
+    @exclusivity(unchecked) private var used = 0  // bytes of it in use
 
     /// The stack's top, to give back to `release(to:)`.
     var mark: (block: Int, used: Int) { (block, used) }

@@ -31,11 +31,12 @@ final class Lock: @unchecked Sendable {
 }
 
 /// One outer parallel loop: hands out its iterations and counts the workers that have run out of them.
+/// Its state changes only under `lock`, so Swift's run-time exclusivity checks are skipped.
 final class ParallelRegion: @unchecked Sendable {
     private let lock = Lock()
     private let count: Int
-    private var next = 0
-    private var idleWorkers = 0
+    @exclusivity(unchecked) private var next = 0
+    @exclusivity(unchecked) private var idleWorkers = 0
 
     init(count: Int) { self.count = count }
 
@@ -93,12 +94,12 @@ final class SharedLoop: @unchecked Sendable {
     private let lock = Lock()
     private let count: Int
     private let region: ParallelRegion
-    private var next = 0
-    private var closed = false
-    private var joined = 0
-    private let finished = DispatchSemaphore(value: 0)
+    @exclusivity(unchecked) private var next = 0  // these four change only under `lock`
+    @exclusivity(unchecked) private var closed = false
+    @exclusivity(unchecked) private var joined = 0
     /// The caller's `body`, valid until the caller has closed the loop and seen its helpers finish.
-    private var body: UnsafePointer<@Sendable (Int) -> Void>?
+    @exclusivity(unchecked) private var body: UnsafePointer<@Sendable (Int) -> Void>?
+    private let finished = DispatchSemaphore(value: 0)
 
     private init(count: Int, region: ParallelRegion) {
         self.count = count
