@@ -39,14 +39,16 @@ public func parallelFor(_ count: Int, _ body: @Sendable (Int) -> Void) {
 /// global `Parallelism.threads`). A nested call borrows its region's idle workers whatever `threads` is.
 func parallelFor(_ count: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
     if count <= 0 { return }
-    if let region = ParallelRegion.current, count > 1 {
+    if count > 1, let region = ParallelRegion.current {  // nested: share it with idle workers, if any
         let helpers = region.borrowIdle(upTo: count - 1)
         if helpers > 0 {
             SharedLoop.run(count, helpers: helpers, region: region, body)
-            return
+        } else {
+            for i in 0..<count { body(i) }
         }
+        return
     }
-    if count == 1 || threads <= 1 || ParallelRegion.current != nil {
+    if count == 1 || threads <= 1 {
         for i in 0..<count { body(i) }
         return
     }

@@ -127,17 +127,16 @@ final class SharedLoop: @unchecked Sendable {
         }
     }
 
-    /// A borrowed worker: joins unless the loop is already closed, runs indices, returns to idle.
+    /// A borrowed worker: joins unless the loop is already closed, runs indices, returns to idle
+    /// (before the caller may go on, so the caller's next nested loop can borrow it again).
     private func help() {
         let joins = lock.withLock {
             if !closed { joined += 1 }
             return !closed
         }
-        if joins {
-            ParallelRegion.run(in: region) { runIndices() }
-            finished.signal()
-        }
+        if joins { ParallelRegion.run(in: region) { runIndices() } }
         region.becameIdle()
+        if joins { finished.signal() }
     }
 
     /// Takes indices until none are left. Only called while the loop is open (body is set).
