@@ -13,14 +13,15 @@ extension Variable {
         let (ho, wo) = ceilMode ? ((h + 1) / 2, (w + 1) / 2) : (h / 2, w / 2)
         let count = b * ho * wo * c
         let (pooled, argmax) = primalValue(.maxPool, shape + [ceilMode ? 1 : 0]) { () -> (Tensor, [Int32]) in
-            var argmax = [Int32](repeating: 0, count: count)
-            let pooled = value.scalars.withUnsafeBufferPointer { x in
-                argmax.withUnsafeMutableBufferPointer { indices in
-                    Tensor.filled(shape: [b, ho, wo, c]) { y in
+            var pooled = Tensor(zeros: [0])
+            let argmax = [Int32](unsafeUninitializedCapacity: count) { indices, initialized in  // the kernel writes all
+                value.scalars.withUnsafeBufferPointer { x in
+                    pooled = Tensor.filled(shape: [b, ho, wo, c]) { y in
                         Kernels.maxPool2x2(x, into: y, argmax: indices, batch: b, height: h, width: w,
                                            channels: c, ceilMode: ceilMode)
                     }
                 }
+                initialized = count
             }
             return (pooled, argmax)
         }

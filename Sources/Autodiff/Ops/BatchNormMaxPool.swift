@@ -16,13 +16,13 @@ func batchNormMaxPoolForward(_ x: Dual, offset: Dual?, scale: Dual?, epsilon: Fl
     let (pooled, argmax, xhat, inverseStd) = primalValue(.batchNormMaxPool, key) { () -> (Tensor, [Int32], Tensor, Tensor) in
         let offsetValue = offset?.value ?? Tensor(zeros: [c])
         var mean = Tensor(zeros: [c]), inverseStd = Tensor(zeros: [c])
-        var argmax = [Int32](repeating: 0, count: b * ho * wo * c)
-        var xhat = Tensor(zeros: [0])
-        let pooled = x.value.scalars.withUnsafeBufferPointer { px in
-            withBuffers([offsetValue, scale?.value]) { vectors in
-                argmax.withUnsafeMutableBufferPointer { indices in
+        var (pooled, xhat) = (Tensor(zeros: [0]), Tensor(zeros: [0]))
+        let count = b * ho * wo * c
+        let argmax = [Int32](unsafeUninitializedCapacity: count) { indices, initialized in  // the kernel writes all
+            x.value.scalars.withUnsafeBufferPointer { px in
+                withBuffers([offsetValue, scale?.value]) { vectors in
                     mean.scalars.withUnsafeMutableBufferPointer { m in inverseStd.scalars.withUnsafeMutableBufferPointer { s in
-                        Tensor.filled(shape: [b, ho, wo, c]) { pooled in
+                        pooled = Tensor.filled(shape: [b, ho, wo, c]) { pooled in
                             xhat = Tensor.filled(shape: [b * h * w, c]) { normalized in
                                 Kernels.batchNormalizeMaxPool2x2(
                                     px, offset: vectors[0]!, scale: vectors[1], into: pooled, argmax: indices,
@@ -33,6 +33,7 @@ func batchNormMaxPoolForward(_ x: Dual, offset: Dual?, scale: Dual?, epsilon: Fl
                     } }
                 }
             }
+            initialized = count
         }
         return (pooled, argmax, xhat, inverseStd)
     }
