@@ -147,9 +147,9 @@ func convolutionWeightGradient(
     let size = w.count
     parallelFor(slots) { slot in
         let sum = slot == 0 ? target : UnsafeMutableBufferPointer(rebasing: spare[(slot - 1) * size ..< slot * size])
-        let scratch = Scratch()
-        defer { scratch.release() }
-        let buffer = scratch.floats(groups.columnCapacity)
+        let room = Scratch()  // this slot's thread's own scratch
+        defer { room.release() }
+        let buffer = room.floats(groups.columnCapacity)
         var first = true
         for index in stride(from: slot, to: groups.count, by: slots) {
             let group = groups[index]

@@ -1,13 +1,15 @@
 // Allocator tuning for large tensors (Linux/glibc). Every op returns a new array; glibc serves
 // blocks over 128 KiB with mmap and returns them with munmap, so each large tensor costs fresh,
-// zero-filled pages (page faults). Raising the thresholds keeps freed blocks for reuse.
+// zero-filled pages (page faults). Raising the thresholds keeps freed blocks for reuse, and one arena
+// for all threads stops worker threads' arenas from unmapping empty heaps.
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
 public enum Memory {
-    /// Keeps freed large blocks in the process for reuse (glibc only; a no-op elsewhere).
+    /// Keeps freed large blocks in the process for reuse, in one arena shared by all threads (glibc
+    /// only; a no-op elsewhere).
     /// Executables call this once at start; it changes process-wide allocator settings, so the
     /// library never calls it on its own.
     public static func keepFreedTensorMemory() {

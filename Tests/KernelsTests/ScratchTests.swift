@@ -30,23 +30,17 @@ import Testing
 
     @Test("threads have their own stacks")
     func threadsHaveOwnStacks() {
-        let starts = UnsafeMutableBufferPointer<Int>.allocate(capacity: 2)
-        defer { starts.deallocate() }
-        let ready = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) let shared = starts
-        // Thread 1 holds its room until thread 2 has taken its own.
-        DispatchQueue.global().async {
-            let scope = Scratch()
-            shared[0] = Int(bitPattern: scope.floats(100).baseAddress!)
-            ready.signal()
-            done.wait()
-            scope.release()
+        let stacks = UnsafeMutableBufferPointer<ObjectIdentifier?>.allocate(capacity: 1)
+        stacks.initialize(repeating: nil)
+        defer { stacks.deallocate() }
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) let shared = stacks
+        DispatchQueue.global().async {  // another thread (this one waits below)
+            shared[0] = ObjectIdentifier(ScratchStack.current)
+            done.signal()
         }
-        ready.wait()
-        let scope = Scratch()
-        starts[1] = Int(bitPattern: scope.floats(100).baseAddress!)
-        scope.release()
-        done.signal()
-        #expect(starts[0] != starts[1])
+        done.wait()
+        #expect(stacks[0] != nil && stacks[0] != ObjectIdentifier(ScratchStack.current))
+        #expect(ScratchStack.current === ScratchStack.current, "one thread gets one stack")
     }
 }
