@@ -28,6 +28,17 @@ import Testing
         #expect(fast.array.map(\.bitPattern) == reference.array.map(\.bitPattern))
     }
 
+    /// Wide channels take the gather's 32- and 8-channel blocks and its scalar tail (41 = 32 + 8 + 1).
+    @Test(arguments: [
+        ConvCase(2, 6, 5, 41, k: 3, s: 1, .same, cout: 1),
+        ConvCase(1, 7, 7, 32, k: 3, s: 2, .symmetric(1), cout: 1),
+        ConvCase(1, 4, 6, 24, k: 4, s: 2, .symmetric(1), cout: 1),
+        ConvCase(1, 9, 8, 40, k: 2, s: 3, .valid, cout: 1),
+    ], [false, true])
+    func col2imMatchesReferenceOnWideChannels(_ c: ConvCase, accumulate: Bool) {
+        col2imMatchesReference(c, accumulate: accumulate)
+    }
+
     /// ⟨im2col(x), y⟩ = ⟨x, col2im(y)⟩
     @Test(arguments: convCases)
     func col2imIsTheAdjointOfIm2col(_ c: ConvCase) {
