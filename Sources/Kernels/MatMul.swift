@@ -33,6 +33,8 @@ enum MatMulPath {
     case automatic
     case direct
     case packed
+    /// `matmulDeepTransposedA`: transposeA without transposeB only.
+    case deepTransposedA
 }
 
 /// `matmul` with the algorithm chosen by `path`, on `threads` threads (1 = serial). Tests pass
@@ -46,16 +48,30 @@ func matmul(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>,
         if !accumulate { pc.update(repeating: 0, count: m * n) }
         return
     }
-    let flops = 2 * m * n * k
-    let vector = m == 1 || n == 1  // matrix-vector: memory-bound, packing would only add traffic
-    let direct = path == .direct || (path == .automatic && (vector || flops < MatMulBlocking.directFlops))
-    if direct {
+    let chosen = path == .automatic ? automaticPath(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB) : path
+    if chosen == .deepTransposedA {
+        precondition(transposeA && !transposeB, "matmul: the deep path needs transposeA and a row-major B")
+        matmulDeepTransposedA(pa, pb, pc, m: m, n: n, k: k, accumulate: accumulate,
+                              threads: 2 * m * n * k >= MatMulBlocking.parallelFlops ? threads : 1)
+    } else if chosen == .direct {
         matmulDirect(pa, pb, pc, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
                      accumulate: accumulate)
     } else {
         matmulPacked(pa, pb, pc, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
-                     accumulate: accumulate, threads: flops >= MatMulBlocking.parallelFlops ? threads : 1)
+                     accumulate: accumulate, threads: 2 * m * n * k >= MatMulBlocking.parallelFlops ? threads : 1)
     }
+}
+
+/// The path `.automatic` takes: direct for tiny problems and matrix-vector shapes (memory-bound,
+/// packing would only add traffic), the deep path for a transposed A with few rows and a deep k,
+/// packed otherwise.
+func automaticPath(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool) -> MatMulPath {
+    if m == 1 || n == 1 || 2 * m * n * k < MatMulBlocking.directFlops { return .direct }
+    if transposeA && !transposeB && m <= MatMulBlocking.maxRowsForDeepPath
+        && n <= MatMulBlocking.maxColumnsForDeepPath && k >= MatMulBlocking.minDepthForDeepPath {
+        return .deepTransposedA
+    }
+    return .packed
 }
 
 /// The blocked path. For each packed B block of `plan.columns` columns (all of k, packed once and

@@ -45,6 +45,11 @@ enum MatMulBlocking {
     /// short row blocks (see `MatMulPlan`).
     /// (W3's layer-2 weight gradient, 288×12800×32: 47 → 81 GFLOP/s on one thread, 2026-11-23.)
     static let minDepthPerRowForChunks = 4
+    /// A transposed A with at most this many rows, a row-major B with at most this many columns
+    /// and k at least this deep take `matmulDeepTransposedA` (early layers' weight gradients).
+    static let maxRowsForDeepPath = 32
+    static let maxColumnsForDeepPath = 128
+    static let minDepthForDeepPath = 256
 }
 
 /// How one `matmul` call is cut up. Depth is split into `passes` equal passes of `depth`,

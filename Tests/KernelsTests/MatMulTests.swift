@@ -1,4 +1,4 @@
-// Tests `matmul` (both its direct and packed paths) against `matmulReference` on awkward shapes,
+// Tests `matmul` (its direct, packed and deep transposed-A paths) against `matmulReference` on awkward shapes,
 // every transpose/accumulate combination, k = 0, and bit-identical results for 1 and 2 threads.
 
 import Testing
@@ -26,6 +26,7 @@ private let awkwardShapes: [GemmShape] = [
     GemmShape(m: 65, n: 33, k: 65), GemmShape(m: 6, n: 16, k: 8), GemmShape(m: 12, n: 32, k: 1),
     GemmShape(m: 150, n: 17, k: 300), GemmShape(m: 300, n: 257, k: 129), GemmShape(m: 9, n: 64, k: 600),
     GemmShape(m: 967, n: 19, k: 23), GemmShape(m: 10, n: 40, k: 40), GemmShape(m: 41, n: 40, k: 10),
+    GemmShape(m: 7, n: 45, k: 1100),
 ]
 
 @Test("the awkward shapes reach every part of the blocked plan")
@@ -101,18 +102,36 @@ private func matmulMatchesReference(shape: GemmShape, flags: GemmFlags) {
             }
         }
     }
-    for path in [MatMulPath.direct, .packed] {  // .automatic picks one of these; see the next tests
+    for path in paths(flags) {  // .automatic picks one of these; see the next tests
         let fast = runMatMul(a, b, c0, shape, flags, path: path, threads: 2)
         let ratio = worstErrorRatio(fast, reference, a: a, b: b, c0: c0, shape, flags)
         #expect(ratio < 1, "path \(path): worst error is \(ratio) × the allowed bound")
     }
 }
 
+/// The paths that can run a product with these flags.
+private func paths(_ flags: GemmFlags) -> [MatMulPath] {
+    flags.transposeA && !flags.transposeB ? [.direct, .packed, .deepTransposedA] : [.direct, .packed]
+}
+
+@Test("the deep path is taken by early layers' weight gradients only, and its chunks cover every tail")
+private func deepPathChoice() {
+    // W2's and W3's layer-1 weight gradients (colsᵀ·Ȳ): taken.
+    #expect(automaticPath(m: 9, n: 64, k: 14700, transposeA: true, transposeB: false) == .deepTransposedA)
+    #expect(automaticPath(m: 27, n: 32, k: 9216, transposeA: true, transposeB: false) == .deepTransposedA)
+    // Layer 2's (m = 288), a forward product, a shallow k: not taken.
+    #expect(automaticPath(m: 288, n: 32, k: 768, transposeA: true, transposeB: false) == .packed)
+    #expect(automaticPath(m: 9, n: 64, k: 14700, transposeA: false, transposeB: false) == .packed)
+    #expect(automaticPath(m: 9, n: 64, k: 100, transposeA: true, transposeB: false) == .packed)
+    // The awkward shape 7×45×1100 has several chunks, an odd last row, 8-column and single-column tails.
+    #expect(deepChunks(k: 1100) > 1)
+}
+
 @Test("k = 0 gives C = 0, or leaves C unchanged when accumulating", arguments: GemmFlags.all)
 private func emptyDepth(flags: GemmFlags) {
     let shape = GemmShape(m: 7, n: 13, k: 0)
     let c0 = seededValues(shape.m * shape.n, seed: 4)
-    for path in [MatMulPath.automatic, .direct, .packed] {
+    for path in [MatMulPath.automatic] + paths(flags) {
         let out = runMatMul([], [], c0, shape, flags, path: path, threads: 2)
         #expect(out == (flags.accumulate ? c0 : [Float](repeating: 0, count: c0.count)), "path \(path)")
     }
@@ -151,9 +170,11 @@ private func threadCountDoesNotChangeBits(shape: GemmShape, flags: GemmFlags) {
     let a = seededValues(shape.m * shape.k, seed: 7)
     let b = seededValues(shape.k * shape.n, seed: 8)
     let c0 = seededValues(shape.m * shape.n, seed: 9)
-    let serial = runMatMul(a, b, c0, shape, flags, path: .packed, threads: 1)
-    let parallel = runMatMul(a, b, c0, shape, flags, path: .packed, threads: 2)
-    #expect(serial.map(\.bitPattern) == parallel.map(\.bitPattern))
+    for path in paths(flags) where path != .direct {
+        let serial = runMatMul(a, b, c0, shape, flags, path: path, threads: 1)
+        let parallel = runMatMul(a, b, c0, shape, flags, path: path, threads: 2)
+        #expect(serial.map(\.bitPattern) == parallel.map(\.bitPattern), "path \(path)")
+    }
 }
 
 @Test("a too-small buffer stops with a message instead of reading out of bounds")

@@ -1,0 +1,135 @@
+// The weight gradient of an early convolution layer, C[m×n] = Aᵀ·B with A = im2col(x) stored
+// [k×m] and B = Ȳ stored [k×n]: few rows of C (m = kh·kw·cin = 9 or 27), few columns, and a very
+// deep sum (k = every output position of a batch, 9216–14700). The blocked path pads m to panels of
+// 6 and steps through rows of A and B that are too long for its in-place panels to stay in L1; this
+// path streams A and B once, a block of depth steps at a time, and runs every register tile of C
+// over the block while it is in L1.
+
+/// C (+)= Aᵀ·B for A stored [k×m] and B stored [k×n] (`matmul` with transposeA, not transposeB).
+///
+///     C[i, j] = (accumulate ? C[i, j] : 0) + Σ_chunks Σ_{p in chunk} A[p, i]·B[p, j]
+///
+/// k is cut into `deepChunks(k:)` chunks (a function of k alone, so the bits do not depend on the
+/// thread count). Chunks run in parallel, each summing its depth steps in order into its own
+/// buffer; the buffers are added to C in chunk order. Register tiles are 2 rows × 32 columns
+/// (8 accumulators), then 2 × 8, then single columns.
+/// - Complexity: O(m·n·k) flops; O(chunks·m·n) extra memory.
+func matmulDeepTransposedA(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+                           m: Int, n: Int, k: Int, accumulate: Bool, threads: Int) {
+    let chunks = deepChunks(k: k)
+    let scratch = Scratch()
+    defer { scratch.release() }
+    let partials = scratch.floats(chunks * m * n).baseAddress!
+    nonisolated(unsafe) let (sa, sb, sp) = (a, b, partials)
+    let body: @Sendable (Int) -> Void = { chunk in
+        let depth = (chunk * k / chunks) ..< ((chunk + 1) * k / chunks)
+        let sum = sp + chunk * m * n
+        sum.update(repeating: 0, count: m * n)
+        DeepTransposedBlocks(a: sa, b: sb, sum: sum, m: m, n: n).add(depth: depth)
+    }
+    if threads > 1 && chunks > 1 {
+        parallelFor(chunks, body)
+    } else {
+        for chunk in 0..<chunks { body(chunk) }
+    }
+    for chunk in 0..<chunks {
+        let partial = partials + chunk * m * n
+        if chunk == 0 && !accumulate {
+            c.update(from: partial, count: m * n)
+        } else {
+            addFloats(from: partial, to: c, count: m * n)
+        }
+    }
+}
+
+/// Depth chunks for k: about 512 steps each, at most 16 (enough tasks for 2 threads to balance).
+func deepChunks(k: Int) -> Int { max(1, min(16, k / 512)) }
+
+/// sum[m×n] += Σ_{p in depth} A[p, ·]ᵀ·B[p, ·], a block of depth steps at a time.
+private struct DeepTransposedBlocks {
+    let a: UnsafePointer<Float>
+    let b: UnsafePointer<Float>
+    let sum: UnsafeMutablePointer<Float>
+    let m: Int, n: Int
+
+    func add(depth: Range<Int>) {
+        // A block of steps: its rows of A and B (steps·(m + n) floats) stay within 24 KiB of L1.
+        let steps = max(8, min(256, 6144 / (m + n)))
+        for start in stride(from: depth.lowerBound, to: depth.upperBound, by: steps) {
+            let count = min(steps, depth.upperBound - start)
+            var row = 0
+            while row < m {
+                // With one row left, the tile's second row is that row again: it computes and
+                // stores the same values.
+                let rows = (row, min(row + 1, m - 1))
+                var column = 0
+                while column + 32 <= n {
+                    tile2x32(rows, column, start: start, count: count)
+                    column += 32
+                }
+                while column + 8 <= n {
+                    tile2x8(rows, column, start: start, count: count)
+                    column += 8
+                }
+                while column < n {
+                    for r in row ..< min(row + 2, m) { single(r, column, start: start, count: count) }
+                    column += 1
+                }
+                row += 2
+            }
+        }
+    }
+
+    /// sum[rows, column ..< +32] += Σ_p A[p, rows]ᵀ·B[p, column ..< +32] in 8 registers (8 independent
+    /// sums cover the fused multiply-add latency; 3 rows would need 17 ymm registers).
+    @inline(__always)
+    private func tile2x32(_ rows: (Int, Int), _ column: Int, start: Int, count: Int) {
+        let (t0, t1) = (sum + rows.0 * n + column, sum + rows.1 * n + column)
+        var (x0, x1, x2, x3) = (load8(t0), load8(t0 + 8), load8(t0 + 16), load8(t0 + 24))
+        var (y0, y1, y2, y3) = (load8(t1), load8(t1 + 8), load8(t1 + 16), load8(t1 + 24))
+        var (pa, pb) = (a + start * m, b + start * n + column)
+        for _ in 0..<count {
+            let (b0, b1, b2, b3) = (load8(pb), load8(pb + 8), load8(pb + 16), load8(pb + 24))
+            var s = SIMD8<Float>(repeating: pa[rows.0])
+            x0 = x0.addingProduct(s, b0); x1 = x1.addingProduct(s, b1)
+            x2 = x2.addingProduct(s, b2); x3 = x3.addingProduct(s, b3)
+            s = SIMD8<Float>(repeating: pa[rows.1])
+            y0 = y0.addingProduct(s, b0); y1 = y1.addingProduct(s, b1)
+            y2 = y2.addingProduct(s, b2); y3 = y3.addingProduct(s, b3)
+            pa += m
+            pb += n
+        }
+        store8(y0, t1); store8(y1, t1 + 8); store8(y2, t1 + 16); store8(y3, t1 + 24)
+        store8(x0, t0); store8(x1, t0 + 8); store8(x2, t0 + 16); store8(x3, t0 + 24)
+    }
+
+    /// sum[rows, column ..< +8] += Σ_p A[p, rows]ᵀ·B[p, column ..< +8].
+    @inline(__always)
+    private func tile2x8(_ rows: (Int, Int), _ column: Int, start: Int, count: Int) {
+        let (t0, t1) = (sum + rows.0 * n + column, sum + rows.1 * n + column)
+        var (x, y) = (load8(t0), load8(t1))
+        var (pa, pb) = (a + start * m, b + start * n + column)
+        for _ in 0..<count {
+            let bv = load8(pb)
+            x = x.addingProduct(SIMD8(repeating: pa[rows.0]), bv)
+            y = y.addingProduct(SIMD8(repeating: pa[rows.1]), bv)
+            pa += m
+            pb += n
+        }
+        store8(y, t1)
+        store8(x, t0)
+    }
+
+    /// sum[row, column] += Σ_p A[p, row]·B[p, column].
+    @inline(__always)
+    private func single(_ row: Int, _ column: Int, start: Int, count: Int) {
+        var s = sum[row * n + column]
+        var (pa, pb) = (a + start * m + row, b + start * n + column)
+        for _ in 0..<count {
+            s = s.addingProduct(pa[0], pb[0])
+            pa += m
+            pb += n
+        }
+        sum[row * n + column] = s
+    }
+}
