@@ -29,7 +29,7 @@ public func matmulSerialUnpacked(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBuf
 
 /// Which algorithm `matmul` uses; tests force each one on every shape.
 enum MatMulPath {
-    /// Direct for tiny problems (see `MatMulBlocking.directFlops`) and for m = 1 or n = 1, packed otherwise.
+    /// `automaticPath`: direct for tiny problems and m = 1 or n = 1, deep for early layers' weight gradients, packed otherwise.
     case automatic
     case direct
     case packed
