@@ -28,25 +28,32 @@ public func col2im(
     // sx columns back; oy + 1 moves one output row on and the tap sy kernel rows back.
     let nextColumn = g.columnWidth - g.strideWidth * c
     let nextRow = g.outputWidth * g.columnWidth - g.strideHeight * g.kernelWidth * c
-    forEachChunk(g.batch, chunkSize: max(1, 65536 / max(1, imageColumns))) { range in
-        for b in range {
-            let source = sc + b * imageColumns
-            var target = sx + b * imageSize
-            for iy in 0..<g.inputHeight {
-                let rows = coveringOutputs(iy, padding: g.padTop, stride: g.strideHeight, kernel: g.kernelHeight,
-                                           outputs: g.outputHeight)
-                for ix in 0..<g.inputWidth {
-                    let columns = coveringOutputs(ix, padding: g.padLeft, stride: g.strideWidth,
-                                                  kernel: g.kernelWidth, outputs: g.outputWidth)
-                    // The entry of the first covering position (rows.lowerBound, columns.lowerBound).
-                    let (i, j) = (iy + g.padTop - rows.lowerBound * g.strideHeight,
-                                  ix + g.padLeft - columns.lowerBound * g.strideWidth)
-                    let first = source + (rows.lowerBound * g.outputWidth + columns.lowerBound) * g.columnWidth
-                        + (i * g.kernelWidth + j) * c
-                    let covering = Covering(first: first, rows: rows.count, columns: columns.count,
-                                            nextColumn: nextColumn, nextRow: nextRow)
-                    covering.sum(into: target, channels: c, accumulate: accumulate)
-                    target += c
+    // Which output columns cover each input column: the same for every row and image.
+    withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: g.inputWidth) { table in
+        for ix in 0..<g.inputWidth {
+            table.initializeElement(at: ix, to: coveringOutputs(ix, padding: g.padLeft, stride: g.strideWidth,
+                                                                kernel: g.kernelWidth, outputs: g.outputWidth))
+        }
+        nonisolated(unsafe) let coveringColumns = UnsafeBufferPointer(table)
+        forEachChunk(g.batch, chunkSize: max(1, 65536 / max(1, imageColumns))) { range in
+            for b in range {
+                let source = sc + b * imageColumns
+                var target = sx + b * imageSize
+                for iy in 0..<g.inputHeight {
+                    let rows = coveringOutputs(iy, padding: g.padTop, stride: g.strideHeight, kernel: g.kernelHeight,
+                                               outputs: g.outputHeight)
+                    let i = iy + g.padTop - rows.lowerBound * g.strideHeight  // kernel row of the first covering row
+                    let rowStart = source + rows.lowerBound * g.outputWidth * g.columnWidth + i * g.kernelWidth * c
+                    for ix in 0..<g.inputWidth {
+                        let columns = coveringColumns[ix]
+                        let j = ix + g.padLeft - columns.lowerBound * g.strideWidth
+                        // The entry of the first covering position (rows.lowerBound, columns.lowerBound).
+                        let first = rowStart + columns.lowerBound * g.columnWidth + j * c
+                        let covering = Covering(first: first, rows: rows.count, columns: columns.count,
+                                                nextColumn: nextColumn, nextRow: nextRow)
+                        covering.sum(into: target, channels: c, accumulate: accumulate)
+                        target += c
+                    }
                 }
             }
         }
