@@ -58,7 +58,7 @@ let package = Package(
     ],
     targets: [
         // MARK: - Library (one-way imports: Kernels ← Autodiff ← NN ← MetaLearning)
-        .target(name: "Kernels", swiftSettings: vector),
+        .target(name: "Kernels", exclude: ["README.md"], swiftSettings: vector),
         .target(name: "Autodiff", dependencies: ["Kernels"], swiftSettings: vector),
         .target(name: "NN", dependencies: ["Autodiff"], swiftSettings: vector),
         .target(name: "MetaLearning", dependencies: ["NN", "Randomness"], swiftSettings: vector),

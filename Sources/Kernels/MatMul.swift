@@ -49,16 +49,17 @@ func matmul(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>,
         return
     }
     let chosen = path == .automatic ? automaticPath(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB) : path
-    if chosen == .deepTransposedA {
+    let threads = 2 * m * n * k >= MatMulBlocking.parallelFlops ? threads : 1  // small: one thread
+    switch chosen {
+    case .deepTransposedA:
         precondition(transposeA && !transposeB, "matmul: the deep path needs transposeA and a row-major B")
-        matmulDeepTransposedA(pa, pb, pc, m: m, n: n, k: k, accumulate: accumulate,
-                              threads: 2 * m * n * k >= MatMulBlocking.parallelFlops ? threads : 1)
-    } else if chosen == .direct {
+        matmulDeepTransposedA(pa, pb, pc, m: m, n: n, k: k, accumulate: accumulate, threads: threads)
+    case .direct:
         matmulDirect(pa, pb, pc, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
                      accumulate: accumulate)
-    } else {
+    case .packed, .automatic:
         matmulPacked(pa, pb, pc, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
-                     accumulate: accumulate, threads: 2 * m * n * k >= MatMulBlocking.parallelFlops ? threads : 1)
+                     accumulate: accumulate, threads: threads)
     }
 }
 
