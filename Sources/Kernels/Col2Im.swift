@@ -8,7 +8,7 @@
 /// over the output positions whose window covers (iy, ix) (0 ≤ i < kh, 0 ≤ j < kw), in the order
 /// (oy, ox) ascending: the reference's order, so the results have its bits. Each position is
 /// gathered in registers and written once, eight channels at a time; images run in parallel.
-/// - Complexity: O(b·ho·wo·kh·kw·c) time, no extra memory.
+/// - Complexity: O(b·ho·wo·kh·kw·c) time; a table of W ranges on the stack.
 public func col2im(
     _ cols: UnsafeBufferPointer<Float>, into x: UnsafeMutableBufferPointer<Float>, geometry: ConvGeometry,
     accumulate: Bool = false
