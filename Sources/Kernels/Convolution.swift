@@ -84,14 +84,23 @@ func convolution(
         return
     }
     let groups = ImageGroups(g, budget: columnBudget)
+    let scratch = Scratch()
+    defer { scratch.release() }
+    let weights = groups.packedWeights(terms.map(\.weights), n: outputChannels, k: g.columnWidth, transposed: false,
+                                       scratch: scratch)
     nonisolated(unsafe) let (shared, output) = (terms, y)
     groups.forEachGroupInParallel { group, columns in
         let rows = group.geometry.columnRows
         let outputs = slice(output, group.outputs, width: outputChannels)
         for (index, term) in shared.enumerated() {
             im2col(slice(term.input, group.images, width: g.imageInputCount), into: columns, geometry: group.geometry)
-            matmul(UnsafeBufferPointer(columns), term.weights, into: outputs, m: rows, n: outputChannels,
-                   k: g.columnWidth, accumulate: accumulate || index > 0)
+            let accumulating = accumulate || index > 0
+            if let packed = weights?[index] {
+                matmul(UnsafeBufferPointer(columns), packed, into: outputs, m: rows, accumulate: accumulating)
+            } else {
+                matmul(UnsafeBufferPointer(columns), term.weights, into: outputs, m: rows, n: outputChannels,
+                       k: g.columnWidth, accumulate: accumulating)
+            }
         }
     }
 }
@@ -111,12 +120,21 @@ func transposedConvolution(
         return
     }
     let groups = ImageGroups(g, budget: columnBudget)
+    let scratch = Scratch()
+    defer { scratch.release() }
+    let weights = groups.packedWeights(terms.map(\.weights), n: g.columnWidth, k: outputChannels, transposed: true,
+                                       scratch: scratch)
     nonisolated(unsafe) let (shared, input) = (terms, x)
     groups.forEachGroupInParallel { group, columns in
         let rows = group.geometry.columnRows
         for (index, term) in shared.enumerated() {
-            matmul(slice(term.outputGradient, group.outputs, width: outputChannels), term.weights, into: columns,
-                   m: rows, n: g.columnWidth, k: outputChannels, transposeB: true, accumulate: index > 0)
+            let gradient = slice(term.outputGradient, group.outputs, width: outputChannels)
+            if let packed = weights?[index] {
+                matmul(gradient, packed, into: columns, m: rows, accumulate: index > 0)
+            } else {
+                matmul(gradient, term.weights, into: columns, m: rows, n: g.columnWidth, k: outputChannels,
+                       transposeB: true, accumulate: index > 0)
+            }
         }
         col2im(UnsafeBufferPointer(columns), into: slice(input, group.images, width: g.imageInputCount),
                geometry: group.geometry, accumulate: accumulate)
@@ -210,6 +228,16 @@ struct ImageGroups {
                                 padding: .explicit(top: g.padTop, bottom: g.padBottom, left: g.padLeft, right: g.padRight))
         return Group(images: images, outputs: images.lowerBound * positions ..< images.upperBound * positions,
                      geometry: part)
+    }
+
+    /// Each term's weights packed once for all groups' products (`PackedB`), or nil when there is
+    /// only one group (its product packs them once anyway).
+    func packedWeights(_ weights: [UnsafeBufferPointer<Float>], n: Int, k: Int, transposed: Bool,
+                       scratch: Scratch) -> [PackedB]? {
+        guard count > 1 else { return nil }
+        return weights.map { w in
+            PackedB(w, n: n, k: k, transposed: transposed, into: scratch.floats(PackedB.floats(n: n, k: k)))
+        }
     }
 
     /// Runs `body` once per group, groups in parallel, each with its own column buffer.

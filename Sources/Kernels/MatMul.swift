@@ -91,14 +91,19 @@ func automaticPath(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool) -
 /// With `plan.depthChunks` > 1 each task also gets a chunk of the passes; chunk 0 writes C, the
 /// others their own buffer, added to C in chunk order at the end.
 /// - Complexity: O(m·n·k) flops; copies O(k·n + m·k·⌈n / groupColumns⌉) floats when packing A.
+///
+/// `prepackedB`, when given, holds all of op(B) in panels (`PackedB`) and the plan has one column
+/// block: nothing is packed and B is not read in place.
 func matmulPacked(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
                   m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, accumulate: Bool,
-                  threads: Int) {
+                  threads: Int, prepackedB: UnsafePointer<Float>? = nil) {
     let plan = MatMulPlan(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)
+    precondition(prepackedB == nil || plan.columns >= n, "matmulPacked: prepacked B needs one column block")
     let chunks = plan.depthChunks
     let scratch = Scratch()  // 64-byte aligned: no 32-byte load of a packed panel straddles two lines
     defer { scratch.release() }
-    let packedB = scratch.floats(plan.columns * k).baseAddress!
+    let packedB = prepackedB.map { UnsafeMutablePointer(mutating: $0) } ?? scratch.floats(plan.columns * k).baseAddress!
+    let readsBInPlace = plan.readsBInPlace && prepackedB == nil
     let partials = scratch.floats((chunks - 1) * m * n).baseAddress!
     // Tasks write disjoint parts of packedB (one panel each), and of C or partials (one block each).
     nonisolated(unsafe) let (sa, sb, sc, sp, spartials) = (a, b, c, packedB, partials)
@@ -108,7 +113,9 @@ func matmulPacked(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: Uns
         let columns = min(plan.columns, n - columnStart)
         let panels = ceilDiv(columns, microColumns)
         let blockStart = columnStart
-        if plan.readsBInPlace {
+        if prepackedB != nil {
+            // Packed already.
+        } else if readsBInPlace {
             // Full panels are read where they are; only a last partial panel needs zero padding.
             if columns % microColumns != 0 {
                 packBPanels(sb, n: n, k: k, transposed: false, columnStart: blockStart + (panels - 1) * microColumns,
@@ -130,7 +137,7 @@ func matmulPacked(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: Uns
             let groupStart = (cell % groups) * plan.groupColumns
             let target = chunk == 0 ? sc : spartials + (chunk - 1) * m * n
             let firstColumn = blockStart + groupStart
-            let bPanels = BPanels(packed: sp + groupStart * k, inPlace: plan.readsBInPlace ? sb + firstColumn : nil,
+            let bPanels = BPanels(packed: sp + groupStart * k, inPlace: readsBInPlace ? sb + firstColumn : nil,
                                   n: n, k: k, columnsLeft: n - firstColumn)
             multiplyBlock(sa, bPanels, target + firstColumn, m: m, n: n, k: k,
                           transposeA: transposeA, accumulate: accumulate && chunk == 0, plan: plan,
