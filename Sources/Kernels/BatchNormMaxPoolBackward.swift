@@ -56,8 +56,8 @@ public func batchNormMaxUnpoolBackward(
     nonisolated(unsafe) let sp = partials
     forEachUnpooledBlock { block, rowRange, gBlock in
         let count = rowRange.count
-        columnSums(PlainColumnTerm(x: gBlock), rows: 0..<count, channels: channels, into: sp + block * stride)
-        columnSums(ProductColumnTerm(a: gBlock, b: px + rowRange.lowerBound * channels), rows: 0..<count,
+        columnSums(PlainColumnTerm(x: UnsafePointer(gBlock)), rows: 0..<count, channels: channels, into: sp + block * stride)
+        columnSums(ProductColumnTerm(a: UnsafePointer(gBlock), b: px + rowRange.lowerBound * channels), rows: 0..<count,
                    channels: channels, into: sp + block * stride + channels)
     }
     addBlockPartials(partials, blocks: blocks, stride: stride, channels: channels, into: sums.baseAddress!)

@@ -77,11 +77,17 @@ public func channelCenteredScale(
 }
 
 /// One term of `channelCenteredScale`: gain[c]·(a[r, c] − m1[c] − xhat[r, c]·m2[c]).
+///
+/// With a `mask`, a[r, c] counts only where mask[r, c] > 0 (0 elsewhere): batch norm's backward
+/// pass after a ReLU takes ḡ masked by the ReLU's output without the masked ḡ being stored. The
+/// same bits as `keepWherePositive(a, where: mask)` followed by the unmasked term.
 public struct CenteredScaleTerm {
     public let a, mean1, xhat, mean2, gain: UnsafeBufferPointer<Float>
+    public let mask: UnsafeBufferPointer<Float>?
     public init(_ a: UnsafeBufferPointer<Float>, mean1: UnsafeBufferPointer<Float>, xhat: UnsafeBufferPointer<Float>,
-                mean2: UnsafeBufferPointer<Float>, gain: UnsafeBufferPointer<Float>) {
-        (self.a, self.mean1, self.xhat, self.mean2, self.gain) = (a, mean1, xhat, mean2, gain)
+                mean2: UnsafeBufferPointer<Float>, gain: UnsafeBufferPointer<Float>,
+                keepingWherePositive mask: UnsafeBufferPointer<Float>? = nil) {
+        (self.a, self.mean1, self.xhat, self.mean2, self.gain, self.mask) = (a, mean1, xhat, mean2, gain, mask)
     }
 }
 
@@ -94,7 +100,8 @@ public func channelCenteredScale(
 ) {
     for t in terms {
         precondition(t.a.count == rows * channels && t.xhat.count == rows * channels && out.count == rows * channels
-                     && t.mean1.count == channels && t.mean2.count == channels && t.gain.count == channels,
+                     && t.mean1.count == channels && t.mean2.count == channels && t.gain.count == channels
+                     && (t.mask?.count ?? t.a.count) == t.a.count,
                      "channelCenteredScale: sizes do not match [\(rows), \(channels)]")
     }
     guard rows > 0, channels > 0, !terms.isEmpty else { return }
@@ -104,17 +111,24 @@ public func channelCenteredScale(
             let (pa, pm1, px, pm2, pg) =
                 (t.a.baseAddress!, t.mean1.baseAddress!, t.xhat.baseAddress!, t.mean2.baseAddress!, t.gain.baseAddress!)
             let start = range.lowerBound * channels
-            centeredScaleRows(pa + start, mean1: pm1, xhat: px + start, mean2: pm2, gain: pg, into: po + start,
-                              rows: range.count, channels: channels, add: accumulate || index > 0)
+            let add = accumulate || index > 0
+            if let mask = t.mask?.baseAddress {
+                centeredScaleRows(MaskedRowValues(x: pa + start, mask: mask + start), mean1: pm1, xhat: px + start,
+                                  mean2: pm2, gain: pg, into: po + start, rows: range.count, channels: channels, add: add)
+            } else {
+                centeredScaleRows(pa + start, mean1: pm1, xhat: px + start, mean2: pm2, gain: pg, into: po + start,
+                                  rows: range.count, channels: channels, add: add)
+            }
         }
     }
 }
 
 /// out[r, c] (+ when `add`)= gain[c]·(a[r, c] − m1[c] − xhat[r, c]·m2[c]) for r in 0..<rows: the row loop
 /// of `channelCenteredScale` (`batchNormMaxUnpoolBackward` writes the same formula in the same order).
+/// a[r, c] is read through `pa`: stored as it is (a pointer), or masked by a ReLU's output.
 @inline(__always)
-func centeredScaleRows(
-    _ pa: UnsafePointer<Float>, mean1 pm1: UnsafePointer<Float>, xhat px: UnsafePointer<Float>,
+func centeredScaleRows<Values: RowValues>(
+    _ pa: Values, mean1 pm1: UnsafePointer<Float>, xhat px: UnsafePointer<Float>,
     mean2 pm2: UnsafePointer<Float>, gain pg: UnsafePointer<Float>, into po: UnsafeMutablePointer<Float>,
     rows: Int, channels: Int, add: Bool
 ) {
@@ -122,14 +136,14 @@ func centeredScaleRows(
         let offset = r * channels
         var c = 0
         while c + 8 <= channels {
-            let centered = load8(pa + offset + c) - load8(pm1 + c) - load8(px + offset + c) * load8(pm2 + c)
+            let centered = pa.vector(at: offset + c) - load8(pm1 + c) - load8(px + offset + c) * load8(pm2 + c)
             var v = load8(pg + c) * centered
             if add { v += load8(po + offset + c) }
             store8(v, po + offset + c)
             c += 8
         }
         while c < channels {
-            var v = pg[c] * (pa[offset + c] - pm1[c] - px[offset + c] * pm2[c])
+            var v = pg[c] * (pa.scalar(at: offset + c) - pm1[c] - px[offset + c] * pm2[c])
             if add { v += po[offset + c] }
             po[offset + c] = v
             c += 1
@@ -167,13 +181,23 @@ public func channelSums(
 /// sums[c] = Σᵣ a[r, c] and productSums[c] = Σᵣ a[r, c]·b[r, c] in one pass over a: the same bits
 /// as two `channelSums` calls (batch norm needs both sums of ḡ, and of its tangent).
 /// - Complexity: O(rows·channels).
+///
+/// With a `mask`, a[r, c] counts only where mask[r, c] > 0: the same bits as summing
+/// `keepWherePositive(a, where: mask)`, which is never stored (batch norm's backward after a ReLU).
 public func channelSums(
     _ a: UnsafeBufferPointer<Float>, andProductsWith b: UnsafeBufferPointer<Float>,
-    sums: UnsafeMutableBufferPointer<Float>, productSums: UnsafeMutableBufferPointer<Float>, rows: Int, channels: Int
+    sums: UnsafeMutableBufferPointer<Float>, productSums: UnsafeMutableBufferPointer<Float>, rows: Int, channels: Int,
+    keepingWherePositive mask: UnsafeBufferPointer<Float>? = nil
 ) {
     precondition(a.count == rows * channels && b.count == a.count && sums.count == channels
-                 && productSums.count == channels, "channelSums: sizes do not match [\(rows), \(channels)]")
-    channelSums(a, b, plain: sums, products: productSums, rows: rows, channels: channels)
+                 && productSums.count == channels && (mask?.count ?? a.count) == a.count,
+                 "channelSums: sizes do not match [\(rows), \(channels)]")
+    if let mask {
+        channelSums(MaskedRowValues(x: a.baseAddress!, mask: mask.baseAddress!), b, plain: sums, products: productSums,
+                    rows: rows, channels: channels)
+    } else {
+        channelSums(a, b, plain: sums, products: productSums, rows: rows, channels: channels)
+    }
 }
 
 /// Rows per block of `channelSums` (each block summed in Float, the blocks in Double).
@@ -186,6 +210,18 @@ private func channelSums(
     _ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>?,
     plain: UnsafeMutableBufferPointer<Float>?, products: UnsafeMutableBufferPointer<Float>?, rows: Int, channels: Int
 ) {
+    guard rows > 0 && channels > 0 else {
+        plain.map { $0.update(repeating: 0) }
+        products.map { $0.update(repeating: 0) }
+        return
+    }
+    channelSums(a.baseAddress!, b, plain: plain, products: products, rows: rows, channels: channels)
+}
+
+private func channelSums<Values: RowValues>(
+    _ a: Values, _ b: UnsafeBufferPointer<Float>?,
+    plain: UnsafeMutableBufferPointer<Float>?, products: UnsafeMutableBufferPointer<Float>?, rows: Int, channels: Int
+) {
     guard channels > 0 else { return }
     let blockRows = channelSumBlockRows, blocks = (rows + blockRows - 1) / blockRows
     let outputs = (plain == nil ? 0 : 1) + (products == nil ? 0 : 1)
@@ -194,15 +230,15 @@ private func channelSums(
     defer { scratch.release() }
     let partials = scratch.floats(max(1, blocks) * stride)
     let productOffset = plain == nil ? 0 : channels
-    nonisolated(unsafe) let (pa, pb, pp) = (a.baseAddress, b?.baseAddress, partials.baseAddress!)
+    nonisolated(unsafe) let (pa, pb, pp) = (a, b?.baseAddress, partials.baseAddress!)
     let (sumsPlain, sumsProducts) = (plain != nil, products != nil)
     forEachChunk(blocks, chunkSize: max(1, 65536 / (blockRows * stride))) { range in
         for block in range {
             let partial = pp + block * stride
             let blockRange = (block * blockRows)..<min(rows, (block + 1) * blockRows)
-            if sumsPlain { columnSums(PlainColumnTerm(x: pa!), rows: blockRange, channels: channels, into: partial) }
+            if sumsPlain { columnSums(PlainColumnTerm(x: pa), rows: blockRange, channels: channels, into: partial) }
             if sumsProducts {
-                columnSums(ProductColumnTerm(a: pa!, b: pb!), rows: blockRange, channels: channels,
+                columnSums(ProductColumnTerm(a: pa, b: pb!), rows: blockRange, channels: channels,
                            into: partial + productOffset)
             }
         }

@@ -2,6 +2,29 @@
 // of up to 32 channels stay in four SIMD8 registers while the rows stream past. Each channel is
 // still summed row by row in order from 0, so the bits are those of adding each row into memory.
 
+/// Where a kernel reads a[r, c] (at offset r·channels + c): a pointer to the stored values, or
+/// `MaskedRowValues`.
+protocol RowValues {
+    func vector(at offset: Int) -> SIMD8<Float>
+    func scalar(at offset: Int) -> Float
+}
+
+extension UnsafePointer: RowValues where Pointee == Float {
+    @inline(__always) func vector(at offset: Int) -> SIMD8<Float> { load8(self + offset) }
+    @inline(__always) func scalar(at offset: Int) -> Float { self[offset] }
+}
+
+/// x[r, c] where mask[r, c] > 0, else 0: a ReLU's pullback (`keepWherePositive`, the same bits)
+/// read on the fly, never stored.
+struct MaskedRowValues: RowValues {
+    let x: UnsafePointer<Float>
+    let mask: UnsafePointer<Float>
+    @inline(__always) func vector(at offset: Int) -> SIMD8<Float> {
+        SIMD8<Float>(repeating: 0).replacing(with: load8(x + offset), where: load8(mask + offset) .> 0)
+    }
+    @inline(__always) func scalar(at offset: Int) -> Float { mask[offset] > 0 ? x[offset] : 0 }
+}
+
 /// What one row adds to a channel's sum: the sum so far, the element's offset r·channels + c in x,
 /// and its channel c.
 protocol ColumnTerm {
@@ -10,12 +33,12 @@ protocol ColumnTerm {
 }
 
 /// x[r, c].
-struct PlainColumnTerm: ColumnTerm {
-    let x: UnsafePointer<Float>
+struct PlainColumnTerm<Values: RowValues>: ColumnTerm {
+    let x: Values
     @inline(__always) func adding(to sum: SIMD8<Float>, offset: Int, channel: Int) -> SIMD8<Float> {
-        sum + load8(x + offset)
+        sum + x.vector(at: offset)
     }
-    @inline(__always) func adding(to sum: Float, offset: Int, channel: Int) -> Float { sum + x[offset] }
+    @inline(__always) func adding(to sum: Float, offset: Int, channel: Int) -> Float { sum + x.scalar(at: offset) }
 }
 
 /// (x[r, c] − center[c])², as one fused multiply-add into the sum.
@@ -33,13 +56,15 @@ struct SquaredDeviationColumnTerm: ColumnTerm {
 }
 
 /// a[r, c]·b[r, c], rounded before it is added.
-struct ProductColumnTerm: ColumnTerm {
-    let a: UnsafePointer<Float>
+struct ProductColumnTerm<Values: RowValues>: ColumnTerm {
+    let a: Values
     let b: UnsafePointer<Float>
     @inline(__always) func adding(to sum: SIMD8<Float>, offset: Int, channel: Int) -> SIMD8<Float> {
-        sum + load8(a + offset) * load8(b + offset)
+        sum + a.vector(at: offset) * load8(b + offset)
     }
-    @inline(__always) func adding(to sum: Float, offset: Int, channel: Int) -> Float { sum + a[offset] * b[offset] }
+    @inline(__always) func adding(to sum: Float, offset: Int, channel: Int) -> Float {
+        sum + a.scalar(at: offset) * b[offset]
+    }
 }
 
 /// sums[c] = Σ_{r ∈ rows} term(r, c), added in row order starting from 0.

@@ -106,4 +106,34 @@ import Testing
         #expect(maxRelativeError(sums.array, referenceSums.array) < 1e-4)
         #expect(maxRelativeError(products.array, reference.array) < 1e-4)
     }
+
+    @Test("a ReLU mask read on the fly: the same bits as keepWherePositive first",
+          arguments: shapes + [(1000, 5), (70, 40)])
+    func maskedMatchesMaskingFirst(shape: (Int, Int)) {
+        let (rows, channels) = shape
+        let count = rows * channels
+        let g = Buffer<Float>.random(count, seed: 15), xhat = Buffer<Float>.random(count, seed: 16)
+        let mask = Buffer<Float>.random(count, seed: 17)  // about half of it ≤ 0
+        let (m1, m2, gain) = (Buffer<Float>.random(channels, seed: 18), Buffer<Float>.random(channels, seed: 19),
+                              Buffer<Float>.random(channels, seed: 20))
+        let masked = Buffer<Float>(count: count, value: .nan)
+        keepWherePositive(g.input, where: mask.input, into: masked.output)
+
+        let (sums, products) = (Buffer<Float>(count: channels, value: .nan), Buffer<Float>(count: channels, value: .nan))
+        let (fusedSums, fusedProducts) = (Buffer<Float>(count: channels, value: .nan), Buffer<Float>(count: channels, value: .nan))
+        channelSums(masked.input, andProductsWith: xhat.input, sums: sums.output, productSums: products.output,
+                    rows: rows, channels: channels)
+        channelSums(g.input, andProductsWith: xhat.input, sums: fusedSums.output, productSums: fusedProducts.output,
+                    rows: rows, channels: channels, keepingWherePositive: mask.input)
+        #expect(fusedSums.array.map(\.bitPattern) == sums.array.map(\.bitPattern))
+        #expect(fusedProducts.array.map(\.bitPattern) == products.array.map(\.bitPattern))
+
+        let (out, fused) = (Buffer<Float>(count: count, value: .nan), Buffer<Float>(count: count, value: .nan))
+        channelCenteredScale(masked.input, mean1: m1.input, xhat: xhat.input, mean2: m2.input, gain: gain.input,
+                             into: out.output, rows: rows, channels: channels)
+        channelCenteredScale([CenteredScaleTerm(g.input, mean1: m1.input, xhat: xhat.input, mean2: m2.input,
+                                                gain: gain.input, keepingWherePositive: mask.input)],
+                             into: fused.output, rows: rows, channels: channels)
+        #expect(fused.array.map(\.bitPattern) == out.array.map(\.bitPattern))
+    }
 }

@@ -25,14 +25,29 @@ enum Channels {
         }
     }
 
-    /// (Σᵣ a, Σᵣ a·b) per channel in one pass over a.
-    static func sumsWithProducts(_ a: Tensor, _ b: Tensor) -> (sums: Tensor, productSums: Tensor) {
+    /// (Σᵣ a, Σᵣ a·b) per channel in one pass over a; with a mask, a counts only where mask > 0.
+    static func sumsWithProducts(_ a: Tensor, _ b: Tensor, mask: Tensor? = nil) -> (sums: Tensor, productSums: Tensor) {
         let c = a.shape[1]
         return a.scalars.withUnsafeBufferPointer { pa in
             b.scalars.withUnsafeBufferPointer { pb in
-                Tensor.filledPair(shape: [c]) { sums, products in
-                    Kernels.channelSums(pa, andProductsWith: pb, sums: sums, productSums: products, rows: a.shape[0], channels: c)
+                withOptionalBuffer(mask) { pm in
+                    Tensor.filledPair(shape: [c]) { sums, products in
+                        Kernels.channelSums(pa, andProductsWith: pb, sums: sums, productSums: products, rows: a.shape[0],
+                                            channels: c, keepingWherePositive: pm)
+                    }
                 }
+            }
+        }
+    }
+
+    /// gain·(a − m1 − xhat·m2) with a counted only where mask > 0 (one term, masked on the fly).
+    static func maskedCenteredScale(_ a: Tensor, mask: Tensor, m1: Tensor, xhat: Tensor, m2: Tensor, gain: Tensor) -> Tensor {
+        let (rows, c) = (a.shape[0], a.shape[1])
+        return withBuffers([a, mask, m1, xhat, m2, gain]) { b in
+            Tensor.filled(shape: [rows, c]) {
+                Kernels.channelCenteredScale([CenteredScaleTerm(b[0], mean1: b[2], xhat: b[3], mean2: b[4], gain: b[5],
+                                                                keepingWherePositive: b[1])],
+                                             into: $0, rows: rows, channels: c)
             }
         }
     }
@@ -128,17 +143,29 @@ func batchNormTangents(_ x: Dual, xhat: Tensor, inverseStd: Tensor, offset: Dual
 ///   dβ̄ = Σ dḡ,  dγ̄ = Σ (dḡ·x̂ + ḡ·dx̂),
 ///   x̄ = k(ḡ − m₁ − x̂m₂) with k = γs, m₁ = mean ḡ, m₂ = mean ḡx̂:
 ///   dx̄ = dk(ḡ − m₁ − x̂m₂) + k(dḡ − dm₁ − x̂·dm₂) − k·m₂·dx̂,  dk = dγ·s + γ·ds.
-func batchNormBackward(_ g: Dual, saved: BatchNormSaved, scale: Dual?) -> (x: Dual, scale: Dual, offset: Dual) {
+///
+/// With `reluOutput` y (batch norm followed by a ReLU, `g` the cotangent of the ReLU's output), ḡ is
+/// g masked by [y > 0] (the mask held constant, as `relu`'s pullback): the primal kernels read the
+/// mask on the fly instead of storing the masked ḡ; the bits are those of masking first.
+func batchNormBackward(_ g: Dual, saved: BatchNormSaved, scale: Dual?, reluOutput y: Tensor? = nil)
+    -> (x: Dual, scale: Dual, offset: Dual)
+{
     let rows = g.shape[0], c = g.shape[1]
     let n = 1 / Float(rows)
     let xhat = saved.xhat.value, s = saved.inverseStd.value
     let gamma = scale?.value ?? Tensor(repeating: 1, shape: [c])
     let k = gamma * s
-    let primal = primalValue(.batchNormBackward, g.shape + [scale == nil ? 0 : 1]) { () -> BatchNormBackwardPrimal in
-        let (sumG, sumGX) = Channels.sumsWithProducts(g.value, xhat)
-        return (sumG, sumGX, Channels.centeredScale([(g.value, sumG.scaled(by: n), xhat, sumGX.scaled(by: n), k)]))
+    let key = g.shape + [scale == nil ? 0 : 1, y == nil ? 0 : 1]
+    let primal = primalValue(.batchNormBackward, key) { () -> BatchNormBackwardPrimal in
+        let (sumG, sumGX) = Channels.sumsWithProducts(g.value, xhat, mask: y)
+        let (m1, m2) = (sumG.scaled(by: n), sumGX.scaled(by: n))
+        let xBar = y.map { Channels.maskedCenteredScale(g.value, mask: $0, m1: m1, xhat: xhat, m2: m2, gain: k) }
+            ?? Channels.centeredScale([(g.value, m1, xhat, m2, k)])
+        return (sumG, sumGX, xBar)
     }
-    return batchNormBackwardTangents(primal, g: { g.value }, gTangent: g.tangent, saved: saved, scale: scale, gain: k)
+    let masked = { (t: Tensor) in y.map { t.keptWherePositive($0) } ?? t }
+    return batchNormBackwardTangents(primal, g: { masked(g.value) }, gTangent: g.tangent.map(masked), saved: saved,
+                                     scale: scale, gain: k)
 }
 
 /// Batch norm's backward primal values: Σḡ, Σḡx̂ and x̄.
@@ -216,7 +243,7 @@ extension Variable {
         let output = y.value  // > 0 exactly where ReLU passed its input (rectified)
         return tape.record(y.reshaped(to: originalShape), inputs: inputs) { g, needed in
             let flat = g.reshaped(to: [rows, c])
-            let grads = batchNormBackward(rectified ? flat.keptWherePositive(output) : flat, saved: saved, scale: scaleDual)
+            let grads = batchNormBackward(flat, saved: saved, scale: scaleDual, reluOutput: rectified ? output : nil)
             var result: [Dual?] = [needed[0] ? grads.x.reshaped(to: originalShape) : nil]
             if hasScale { result.append(grads.scale) }
             if offsetDual != nil { result.append(grads.offset) }
