@@ -236,10 +236,13 @@ private func channelSums<Values: RowValues>(
         for block in range {
             let partial = pp + block * stride
             let blockRange = (block * blockRows)..<min(rows, (block + 1) * blockRows)
-            if sumsPlain { columnSums(PlainColumnTerm(x: pa), rows: blockRange, channels: channels, into: partial) }
-            if sumsProducts {
-                columnSums(ProductColumnTerm(a: pa, b: pb!), rows: blockRange, channels: channels,
-                           into: partial + productOffset)
+            if sumsPlain && sumsProducts {
+                columnSumsWithProducts(pa, pb!, rows: blockRange, channels: channels, sums: partial,
+                                       productSums: partial + productOffset)
+            } else if sumsPlain {
+                columnSums(PlainColumnTerm(x: pa), rows: blockRange, channels: channels, into: partial)
+            } else {
+                columnSums(ProductColumnTerm(a: pa, b: pb!), rows: blockRange, channels: channels, into: partial)
             }
         }
     }
