@@ -93,10 +93,7 @@ private struct Covering {
                 s2 += load8(entry + 16)
                 s3 += load8(entry + 24)
             }
-            store8(s0, target + channel)
-            store8(s1, target + channel + 8)
-            store8(s2, target + channel + 16)
-            store8(s3, target + channel + 24)
+            store32(s0, s1, s2, s3, target + channel)
             channel += 32
         }
         while channel + 8 <= channels {

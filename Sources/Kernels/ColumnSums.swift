@@ -81,10 +81,7 @@ func columnSums<Term: ColumnTerm>(_ term: Term, rows: Range<Int>, channels: Int,
             s2 = term.adding(to: s2, offset: offset &+ 16, channel: c &+ 16)
             s3 = term.adding(to: s3, offset: offset &+ 24, channel: c &+ 24)
         }
-        store8(s0, sums + c)
-        store8(s1, sums + c + 8)
-        store8(s2, sums + c + 16)
-        store8(s3, sums + c + 24)
+        store32(s0, s1, s2, s3, sums + c)
         c += 32
     }
     while c + 8 <= channels {
@@ -122,14 +119,8 @@ func columnSumsWithProducts<Values: RowValues>(_ a: Values, _ b: UnsafePointer<F
             p2 = p2 + a2 * load8(b + (offset &+ 16))
             p3 = p3 + a3 * load8(b + (offset &+ 24))
         }
-        store8(s0, sums + c)
-        store8(s1, sums + c + 8)
-        store8(s2, sums + c + 16)
-        store8(s3, sums + c + 24)
-        store8(p0, productSums + c)
-        store8(p1, productSums + c + 8)
-        store8(p2, productSums + c + 16)
-        store8(p3, productSums + c + 24)
+        store32(s0, s1, s2, s3, sums + c)
+        store32(p0, p1, p2, p3, productSums + c)
         c += 32
     }
     while c + 8 <= channels {

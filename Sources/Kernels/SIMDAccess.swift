@@ -19,6 +19,15 @@ func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
 }
 
+/// Stores four vectors to `p[0..<32]` (a 32-channel block of sums).
+@inline(__always)
+func store32(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ v2: SIMD8<Float>, _ v3: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    store8(v0, p)
+    store8(v1, p + 8)
+    store8(v2, p + 16)
+    store8(v3, p + 24)
+}
+
 /// Loads `p[0..<8]` as one vector of indices.
 @inline(__always)
 func load8(_ p: UnsafePointer<Int32>) -> SIMD8<Int32> {
