@@ -180,10 +180,10 @@ public func channelSums(
 
 /// sums[c] = Σᵣ a[r, c] and productSums[c] = Σᵣ a[r, c]·b[r, c] in one pass over a: the same bits
 /// as two `channelSums` calls (batch norm needs both sums of ḡ, and of its tangent).
-/// - Complexity: O(rows·channels).
 ///
 /// With a `mask`, a[r, c] counts only where mask[r, c] > 0: the same bits as summing
 /// `keepWherePositive(a, where: mask)`, which is never stored (batch norm's backward after a ReLU).
+/// - Complexity: O(rows·channels).
 public func channelSums(
     _ a: UnsafeBufferPointer<Float>, andProductsWith b: UnsafeBufferPointer<Float>,
     sums: UnsafeMutableBufferPointer<Float>, productSums: UnsafeMutableBufferPointer<Float>, rows: Int, channels: Int,
@@ -192,9 +192,9 @@ public func channelSums(
     precondition(a.count == rows * channels && b.count == a.count && sums.count == channels
                  && productSums.count == channels && (mask?.count ?? a.count) == a.count,
                  "channelSums: sizes do not match [\(rows), \(channels)]")
-    if let mask {
-        channelSums(MaskedRowValues(x: a.baseAddress!, mask: mask.baseAddress!), b, plain: sums, products: productSums,
-                    rows: rows, channels: channels)
+    if let pm = mask?.baseAddress, let pa = a.baseAddress {  // (empty buffers have no address: no rows to mask)
+        channelSums(MaskedRowValues(x: pa, mask: pm), b, plain: sums, products: productSums, rows: rows,
+                    channels: channels)
     } else {
         channelSums(a, b, plain: sums, products: productSums, rows: rows, channels: channels)
     }

@@ -108,7 +108,7 @@ import Testing
     }
 
     @Test("a ReLU mask read on the fly: the same bits as keepWherePositive first",
-          arguments: shapes + [(1000, 5), (70, 40)])
+          arguments: shapes + [(1000, 5), (70, 40), (0, 5)])
     func maskedMatchesMaskingFirst(shape: (Int, Int)) {
         let (rows, channels) = shape
         let count = rows * channels
