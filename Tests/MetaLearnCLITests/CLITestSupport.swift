@@ -49,21 +49,23 @@ func trainUsageError(_ arguments: [String]) -> String? {
     }
 }
 
-/// The built `metalearn` binary, next to this test bundle.
-func metalearnBinary() -> URL? {
+/// A built executable of this package (`metalearn` by default), next to this test bundle.
+func metalearnBinary(_ name: String = "metalearn") -> URL? {
     let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
     var folder = executable.deletingLastPathComponent()
     for _ in 0..<4 {
-        let candidate = folder.appendingPathComponent("metalearn")
+        let candidate = folder.appendingPathComponent(name)
         if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
         folder = folder.deletingLastPathComponent()
     }
     return nil
 }
 
-/// Runs the binary; returns its status, standard output and standard error.
-func runBinary(_ arguments: [String]) throws -> (status: Int32, output: String, error: String)? {
-    guard let binary = metalearnBinary() else { return nil }
+/// Runs the binary (`metalearn` unless another is named); returns its status, standard output and standard error.
+func runBinary(_ arguments: [String], binary name: String = "metalearn") throws
+    -> (status: Int32, output: String, error: String)?
+{
+    guard let binary = metalearnBinary(name) else { return nil }
     let process = Process()
     process.executableURL = binary
     process.arguments = arguments
