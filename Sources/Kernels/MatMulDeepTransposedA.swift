@@ -12,7 +12,7 @@
 /// k is cut into `deepChunks(k:)` chunks (a function of k alone, so the bits do not depend on the
 /// thread count). Chunks run in parallel, each summing its depth steps in order into its own
 /// buffer; the buffers are added to C in chunk order. Register tiles are 2 rows × 32 columns
-/// (8 accumulators), then 2 × 8, then single columns.
+/// (8 accumulators), then 2 × 8, then single columns; an odd last row takes 1 × 64 tiles first.
 /// - Complexity: O(m·n·k) flops; O(chunks·m·n) extra memory.
 func matmulDeepTransposedA(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
                            m: Int, n: Int, k: Int, accumulate: Bool, threads: Int) {
@@ -60,9 +60,16 @@ private struct DeepTransposedBlocks {
             var row = 0
             while row < m {
                 // With one row left, the tile's second row is that row again: it computes and
-                // stores the same values.
+                // stores the same values. Where 64 columns are left, a one-row tile does them instead
+                // (still 8 independent sums), at half the work.
                 let rows = (row, min(row + 1, m - 1))
                 var column = 0
+                if row == m - 1 {
+                    while column + 64 <= n {
+                        tile1x64(row, column, start: start, count: count)
+                        column += 64
+                    }
+                }
                 while column + 32 <= n {
                     tile2x32(rows, column, start: start, count: count)
                     column += 32
@@ -101,6 +108,26 @@ private struct DeepTransposedBlocks {
         }
         store8(y0, t1); store8(y1, t1 + 8); store8(y2, t1 + 16); store8(y3, t1 + 24)
         store8(x0, t0); store8(x1, t0 + 8); store8(x2, t0 + 16); store8(x3, t0 + 24)
+    }
+
+    /// sum[row, column ..< +64] += Σ_p A[p, row]·B[p, column ..< +64] in 8 registers: an odd last row.
+    @inline(__always)
+    private func tile1x64(_ row: Int, _ column: Int, start: Int, count: Int) {
+        let t = sum + row * n + column
+        var (x0, x1, x2, x3) = (load8(t), load8(t + 8), load8(t + 16), load8(t + 24))
+        var (x4, x5, x6, x7) = (load8(t + 32), load8(t + 40), load8(t + 48), load8(t + 56))
+        var (pa, pb) = (a + start * m + row, b + start * n + column)
+        for _ in 0..<count {
+            let s = SIMD8<Float>(repeating: pa[0])
+            x0 = x0.addingProduct(s, load8(pb)); x1 = x1.addingProduct(s, load8(pb + 8))
+            x2 = x2.addingProduct(s, load8(pb + 16)); x3 = x3.addingProduct(s, load8(pb + 24))
+            x4 = x4.addingProduct(s, load8(pb + 32)); x5 = x5.addingProduct(s, load8(pb + 40))
+            x6 = x6.addingProduct(s, load8(pb + 48)); x7 = x7.addingProduct(s, load8(pb + 56))
+            pa += m
+            pb += n
+        }
+        store32(x0, x1, x2, x3, t)
+        store32(x4, x5, x6, x7, t + 32)
     }
 
     /// sum[rows, column ..< +8] += Σ_p A[p, rows]ᵀ·B[p, column ..< +8].
