@@ -84,6 +84,7 @@ let package = Package(
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "NN", "MetaLearning", "TestSupport"], swiftSettings: vector),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "DataConversion", "Randomness"], swiftSettings: vector),
         .testTarget(name: "MetaLearningTests", dependencies: ["MetaLearning", "NN", "Autodiff", "TestSupport"], swiftSettings: vector),
-        .testTarget(name: "MetaLearnCLITests", dependencies: ["metalearn", "MetaLearning", "Datasets"], swiftSettings: vector),
+        .testTarget(name: "MetaLearnCLITests", dependencies: ["metalearn", "Benchmarks", "MetaLearning", "Datasets"],
+                    swiftSettings: vector),
     ]
 )

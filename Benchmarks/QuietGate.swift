@@ -13,10 +13,12 @@ struct QuietGate {
     var maximumWaitSeconds: Double = 1800
     /// Pause between probes while the machine is busy.
     var pauseSeconds: Double = 20
+    /// Measures the machine now, in GFLOP/s: `gemmProbe`, unless a test gives another.
+    var probe: () -> Double = QuietGate.gemmProbe
 
     /// The 1024³ GEMM's rate now, GFLOP/s: the median of 15 timed products after 2 untimed ones
     /// (about 0.3 s on 2 cores; independent of METALEARN_BENCHMARK_RUNS).
-    static func probe() -> Double {
+    static func gemmProbe() -> Double {
         let n = 1024
         let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
         var c = [Float](repeating: 0, count: n * n)
@@ -42,7 +44,7 @@ struct QuietGate {
     func waitForQuiet() -> (gflops: Double, passed: Bool) {
         let start = Date()
         while true {
-            let rate = QuietGate.probe()
+            let rate = probe()
             if rate >= minimumGFLOPS { return (rate, true) }
             if Date().timeIntervalSince(start) + pauseSeconds > maximumWaitSeconds { return (rate, false) }
             Thread.sleep(forTimeInterval: pauseSeconds)
@@ -53,7 +55,7 @@ struct QuietGate {
     func run(_ body: () throws -> [BenchmarkResult]) rethrows -> [BenchmarkResult] {
         let before = waitForQuiet()
         var results = try body()
-        let after = QuietGate.probe()
+        let after = probe()
         for index in results.indices {
             results[index].add("probe_before_gflops", .number(before.gflops))
             results[index].add("probe_after_gflops", .number(after))
