@@ -56,9 +56,8 @@ public func batchNormMaxUnpoolBackward(
     nonisolated(unsafe) let sp = partials
     forEachUnpooledBlock { block, rowRange, gBlock in
         let count = rowRange.count
-        columnSums(PlainColumnTerm(x: UnsafePointer(gBlock)), rows: 0..<count, channels: channels, into: sp + block * stride)
-        columnSums(ProductColumnTerm(a: UnsafePointer(gBlock), b: px + rowRange.lowerBound * channels), rows: 0..<count,
-                   channels: channels, into: sp + block * stride + channels)
+        columnSumsWithProducts(UnsafePointer(gBlock), px + rowRange.lowerBound * channels, rows: 0..<count,
+                               channels: channels, sums: sp + block * stride, productSums: sp + block * stride + channels)
     }
     addBlockPartials(partials, blocks: blocks, stride: stride, channels: channels, into: sums.baseAddress!)
     addBlockPartials(partials + channels, blocks: blocks, stride: stride, channels: channels,

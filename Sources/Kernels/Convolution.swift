@@ -94,13 +94,8 @@ func convolution(
         let outputs = slice(output, group.outputs, width: outputChannels)
         for (index, term) in shared.enumerated() {
             im2col(slice(term.input, group.images, width: g.imageInputCount), into: columns, geometry: group.geometry)
-            let accumulating = accumulate || index > 0
-            if let packed = weights?[index] {
-                matmul(UnsafeBufferPointer(columns), packed, into: outputs, m: rows, accumulate: accumulating)
-            } else {
-                matmul(UnsafeBufferPointer(columns), term.weights, into: outputs, m: rows, n: outputChannels,
-                       k: g.columnWidth, accumulate: accumulating)
-            }
+            matmul(UnsafeBufferPointer(columns), weights[index], into: outputs, m: rows,
+                   accumulate: accumulate || index > 0)
         }
     }
 }
@@ -128,13 +123,8 @@ func transposedConvolution(
     groups.forEachGroupInParallel { group, columns in
         let rows = group.geometry.columnRows
         for (index, term) in shared.enumerated() {
-            let gradient = slice(term.outputGradient, group.outputs, width: outputChannels)
-            if let packed = weights?[index] {
-                matmul(gradient, packed, into: columns, m: rows, accumulate: index > 0)
-            } else {
-                matmul(gradient, term.weights, into: columns, m: rows, n: g.columnWidth, k: outputChannels,
-                       transposeB: true, accumulate: index > 0)
-            }
+            matmul(slice(term.outputGradient, group.outputs, width: outputChannels), weights[index], into: columns,
+                   m: rows, accumulate: index > 0)
         }
         col2im(UnsafeBufferPointer(columns), into: slice(input, group.images, width: g.imageInputCount),
                geometry: group.geometry, accumulate: accumulate)
@@ -230,13 +220,13 @@ struct ImageGroups {
                      geometry: part)
     }
 
-    /// Each term's weights packed once for all groups' products (`PackedB`), or nil when there is
-    /// only one group (its product packs them once anyway).
+    /// Each term's weights as op(B) of the groups' products: packed once for all groups (`PackedB`),
+    /// or left unpacked when there is only one group (its product packs them once anyway).
     func packedWeights(_ weights: [UnsafeBufferPointer<Float>], n: Int, k: Int, transposed: Bool,
-                       scratch: Scratch) -> [PackedB]? {
-        guard count > 1 else { return nil }
-        return weights.map { w in
-            PackedB(w, n: n, k: k, transposed: transposed, into: scratch.floats(PackedB.floats(n: n, k: k)))
+                       scratch: Scratch) -> [PackedB] {
+        weights.map { w in
+            count > 1 ? PackedB(w, n: n, k: k, transposed: transposed, into: scratch.floats(PackedB.floats(n: n, k: k)))
+                      : PackedB.unpacked(w, n: n, k: k, transposed: transposed)
         }
     }
 

@@ -49,7 +49,7 @@ func matmul(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>,
         return
     }
     let chosen = path == .automatic ? automaticPath(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB) : path
-    let threads = 2 * m * n * k >= MatMulBlocking.parallelFlops ? threads : 1  // small: one thread
+    let threads = productThreads(m: m, n: n, k: k, available: threads)
     switch chosen {
     case .deepTransposedA:
         precondition(transposeA && !transposeB, "matmul: the deep path needs transposeA and a row-major B")
@@ -61,6 +61,11 @@ func matmul(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>,
         matmulPacked(pa, pb, pc, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
                      accumulate: accumulate, threads: threads)
     }
+}
+
+/// Threads for one product: `available`, or 1 when it is too small to repay starting a second.
+func productThreads(m: Int, n: Int, k: Int, available: Int) -> Int {
+    2 * m * n * k >= MatMulBlocking.parallelFlops ? available : 1
 }
 
 /// The path `.automatic` takes: direct for tiny problems and matrix-vector shapes (memory-bound,
@@ -114,7 +119,7 @@ func matmulPacked(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: Uns
         let panels = ceilDiv(columns, microColumns)
         let blockStart = columnStart
         if prepackedB != nil {
-            // Packed already.
+            // All of op(B) is in panels already.
         } else if readsBInPlace {
             // Full panels are read where they are; only a last partial panel needs zero padding.
             if columns % microColumns != 0 {

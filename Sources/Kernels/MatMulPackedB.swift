@@ -7,13 +7,24 @@
 ///     panels[q·16·k + p·16 + j] = op(B)[p, 16·q + j]     (0 where 16·q + j ≥ n)
 ///
 /// It points into memory the caller owns (`floats(n:k:)` floats) and keeps `source`, which
-/// products that do not take the packed path read instead.
+/// products that do not take the packed path read instead. `unpacked` makes one with no panels,
+/// for a B used once: its product packs it the usual way.
 struct PackedB: @unchecked Sendable {  // read-only once packed
     let source: UnsafeBufferPointer<Float>
-    let panels: UnsafePointer<Float>
+    let panels: UnsafePointer<Float>?
     let n: Int
     let k: Int
     let transposed: Bool
+
+    private init(source: UnsafeBufferPointer<Float>, panels: UnsafePointer<Float>?, n: Int, k: Int, transposed: Bool) {
+        (self.source, self.panels, self.n, self.k, self.transposed) = (source, panels, n, k, transposed)
+    }
+
+    /// op(B) left where it is.
+    static func unpacked(_ b: UnsafeBufferPointer<Float>, n: Int, k: Int, transposed: Bool) -> PackedB {
+        checkMatMulShapes("PackedB", a: 0, b: b.count, c: 0, m: 0, n: n, k: k)
+        return PackedB(source: b, panels: nil, n: n, k: k, transposed: transposed)
+    }
 
     /// Floats of storage the panels of an n-column, k-deep op(B) take.
     static func floats(n: Int, k: Int) -> Int { roundUp(n, microColumns) * k }
@@ -33,20 +44,20 @@ struct PackedB: @unchecked Sendable {  // read-only once packed
 }
 
 /// C[m×n] (+)= A[m×k]·op(B) with op(B) packed beforehand: the same bits as `matmul(a, b.source, …)`,
-/// which it calls when its path would not read packed panels (tiny problems, matrix-vector shapes,
-/// or a B too large for one packed block).
+/// which it calls when there are no panels or its path would not read them (tiny problems,
+/// matrix-vector shapes, or a B too large for one packed block).
 /// - Complexity: O(m·n·k); no packing of B.
 func matmul(_ a: UnsafeBufferPointer<Float>, _ b: PackedB, into c: UnsafeMutableBufferPointer<Float>,
             m: Int, accumulate: Bool = false) {
     let (n, k) = (b.n, b.k)
     checkMatMulShapes("matmul", a: a.count, b: b.source.count, c: c.count, m: m, n: n, k: k)
     let plan = MatMulPlan(m: m, n: n, k: k, transposeB: b.transposed)
-    guard m > 0, n > 0, k > 0, plan.columns >= n,
+    guard let panels = b.panels, m > 0, n > 0, k > 0, plan.columns >= n,
           automaticPath(m: m, n: n, k: k, transposeA: false, transposeB: b.transposed) == .packed else {
         matmul(a, b.source, into: c, m: m, n: n, k: k, transposeB: b.transposed, accumulate: accumulate)
         return
     }
-    let threads = 2 * m * n * k >= MatMulBlocking.parallelFlops ? Parallelism.threads : 1
     matmulPacked(a.baseAddress!, b.source.baseAddress!, c.baseAddress!, m: m, n: n, k: k, transposeA: false,
-                 transposeB: b.transposed, accumulate: accumulate, threads: threads, prepackedB: b.panels)
+                 transposeB: b.transposed, accumulate: accumulate,
+                 threads: productThreads(m: m, n: n, k: k, available: Parallelism.threads), prepackedB: panels)
 }
