@@ -72,7 +72,7 @@ public func convolutionWeightGradient(
 func convolution(
     _ terms: [(input: UnsafeBufferPointer<Float>, weights: UnsafeBufferPointer<Float>)],
     into y: UnsafeMutableBufferPointer<Float>, geometry g: ConvGeometry, outputChannels: Int, accumulate: Bool,
-    columnBudget: Int
+    columnBudget: Int, byRegion: Bool? = nil
 ) {
     for t in terms {
         checkConvSizes("convolution", g, inputCount: t.input.count, outputCount: y.count, weightsCount: t.weights.count,
@@ -84,6 +84,11 @@ func convolution(
         return
     }
     let groups = ImageGroups(g, budget: columnBudget)
+    if g.usesRegions(byRegion, images: groups.size, outputChannels: outputChannels) {
+        convolutionByRegion(terms, into: y, geometry: g, outputChannels: outputChannels, accumulate: accumulate,
+                            groups: groups)
+        return
+    }
     let scratch = Scratch()
     defer { scratch.release() }
     let weights = groups.packedWeights(terms.map(\.weights), n: outputChannels, k: g.columnWidth, transposed: false,
@@ -103,7 +108,7 @@ func convolution(
 func transposedConvolution(
     _ terms: [(outputGradient: UnsafeBufferPointer<Float>, weights: UnsafeBufferPointer<Float>)],
     into x: UnsafeMutableBufferPointer<Float>, geometry g: ConvGeometry, outputChannels: Int, accumulate: Bool,
-    columnBudget: Int
+    columnBudget: Int, byRegion: Bool? = nil
 ) {
     for t in terms {
         checkConvSizes("transposedConvolution", g, inputCount: x.count, outputCount: t.outputGradient.count,
@@ -115,6 +120,11 @@ func transposedConvolution(
         return
     }
     let groups = ImageGroups(g, budget: columnBudget)
+    if g.usesRegions(byRegion, images: groups.size, outputChannels: outputChannels) {
+        transposedConvolutionByRegion(terms, into: x, geometry: g, outputChannels: outputChannels,
+                                      accumulate: accumulate, groups: groups)
+        return
+    }
     let scratch = Scratch()
     defer { scratch.release() }
     let weights = groups.packedWeights(terms.map(\.weights), n: g.columnWidth, k: outputChannels, transposed: true,
@@ -134,7 +144,7 @@ func transposedConvolution(
 func convolutionWeightGradient(
     _ terms: [(input: UnsafeBufferPointer<Float>, outputGradient: UnsafeBufferPointer<Float>)],
     into w: UnsafeMutableBufferPointer<Float>, geometry g: ConvGeometry, outputChannels: Int, accumulate: Bool,
-    columnBudget: Int
+    columnBudget: Int, byRegion: Bool? = nil
 ) {
     for t in terms {
         checkConvSizes("convolutionWeightGradient", g, inputCount: t.input.count, outputCount: t.outputGradient.count,
@@ -153,8 +163,16 @@ func convolutionWeightGradient(
     let partials = scratch.floats((slots - 1) * w.count)
     nonisolated(unsafe) let (shared, target, spare) = (terms, w, partials)
     let size = w.count
+    let regional = g.usesRegions(byRegion, images: groups.size, outputChannels: outputChannels)
+    nonisolated(unsafe) let pointers = terms.map { ($0.input.baseAddress!, $0.outputGradient.baseAddress!) }
     parallelFor(slots) { slot in
         let sum = slot == 0 ? target : UnsafeMutableBufferPointer(rebasing: spare[(slot - 1) * size ..< slot * size])
+        if regional {
+            if slot > 0 || !accumulate { sum.baseAddress!.update(repeating: 0, count: size) }
+            addWeightGradientByRegion(pointers, groups: groups, slot: slot, slots: slots, outputChannels: outputChannels,
+                                      into: sum.baseAddress!)
+            return
+        }
         let room = Scratch()  // this slot's thread's own scratch
         defer { room.release() }
         let buffer = room.floats(groups.columnCapacity)

@@ -7,8 +7,14 @@
 import Testing
 
 @Suite struct ConvolutionTests {
-    /// Images per group: 1, 2, or 0 for the default budget.
-    static let budgets = [1, 2, 0]
+    /// Images per group (1, 2, or 0 for the default budget), whole products or region by region.
+    struct Split: Sendable, CustomTestStringConvertible {
+        let groupImages: Int
+        let byRegion: Bool
+        var testDescription: String { "groups of \(groupImages == 0 ? "default" : "\(groupImages)"), by region \(byRegion)" }
+    }
+
+    static let budgets = [1, 2, 0].flatMap { images in [false, true].map { Split(groupImages: images, byRegion: $0) } }
 
     /// The column budget that gives groups of `images` images (0: the default budget).
     func columnBudget(_ c: ConvCase, images: Int) -> Int {
@@ -17,8 +23,8 @@ import Testing
     }
 
     @Test(arguments: convCases, budgets)
-    func forwardMatchesReference(_ c: ConvCase, groupImages: Int) {
-        let budget = columnBudget(c, images: groupImages)
+    func forwardMatchesReference(_ c: ConvCase, split: Split) {
+        let budget = columnBudget(c, images: split.groupImages)
         let g = c.geometry, cout = c.outputChannels
         let (x1, x2) = (Buffer<Float>.random(g.inputCount, seed: 21), Buffer<Float>.random(g.inputCount, seed: 22))
         let (w1, w2) = (Buffer<Float>.random(g.columnWidth * cout, seed: 23), Buffer<Float>.random(g.columnWidth * cout, seed: 24))
@@ -26,7 +32,7 @@ import Testing
             let fast = Buffer<Float>.random(g.columnRows * cout, seed: 25)
             let reference = Buffer<Float>.random(g.columnRows * cout, seed: 25)
             convolution([(x1.input, w1.input), (x2.input, w2.input)], into: fast.output, geometry: g,
-                        outputChannels: cout, accumulate: accumulate, columnBudget: budget)
+                        outputChannels: cout, accumulate: accumulate, columnBudget: budget, byRegion: split.byRegion)
             convolutionReference(x1.input, weights: w1.input, into: reference.output, geometry: g, outputChannels: cout,
                                  accumulate: accumulate)
             convolutionReference(x2.input, weights: w2.input, into: reference.output, geometry: g, outputChannels: cout,
@@ -36,8 +42,8 @@ import Testing
     }
 
     @Test(arguments: convCases, budgets)
-    func inputGradientMatchesReference(_ c: ConvCase, groupImages: Int) {
-        let budget = columnBudget(c, images: groupImages)
+    func inputGradientMatchesReference(_ c: ConvCase, split: Split) {
+        let budget = columnBudget(c, images: split.groupImages)
         let g = c.geometry, cout = c.outputChannels
         let (y1, y2) = (Buffer<Float>.random(g.columnRows * cout, seed: 31), Buffer<Float>.random(g.columnRows * cout, seed: 32))
         let (w1, w2) = (Buffer<Float>.random(g.columnWidth * cout, seed: 33), Buffer<Float>.random(g.columnWidth * cout, seed: 34))
@@ -45,7 +51,7 @@ import Testing
             let fast = Buffer<Float>.random(g.inputCount, seed: 35)
             let reference = Buffer<Float>.random(g.inputCount, seed: 35)
             transposedConvolution([(y1.input, w1.input), (y2.input, w2.input)], into: fast.output, geometry: g,
-                                  outputChannels: cout, accumulate: accumulate, columnBudget: budget)
+                                  outputChannels: cout, accumulate: accumulate, columnBudget: budget, byRegion: split.byRegion)
             transposedConvolutionReference(y1.input, weights: w1.input, into: reference.output, geometry: g,
                                            outputChannels: cout, accumulate: accumulate)
             transposedConvolutionReference(y2.input, weights: w2.input, into: reference.output, geometry: g,
@@ -55,8 +61,8 @@ import Testing
     }
 
     @Test(arguments: convCases, budgets)
-    func weightGradientMatchesReference(_ c: ConvCase, groupImages: Int) {
-        let budget = columnBudget(c, images: groupImages)
+    func weightGradientMatchesReference(_ c: ConvCase, split: Split) {
+        let budget = columnBudget(c, images: split.groupImages)
         let g = c.geometry, cout = c.outputChannels
         let (x1, x2) = (Buffer<Float>.random(g.inputCount, seed: 41), Buffer<Float>.random(g.inputCount, seed: 42))
         let (y1, y2) = (Buffer<Float>.random(g.columnRows * cout, seed: 43), Buffer<Float>.random(g.columnRows * cout, seed: 44))
@@ -64,7 +70,7 @@ import Testing
             let fast = Buffer<Float>.random(g.columnWidth * cout, seed: 45)
             let reference = Buffer<Float>.random(g.columnWidth * cout, seed: 45)
             convolutionWeightGradient([(x1.input, y1.input), (x2.input, y2.input)], into: fast.output, geometry: g,
-                                      outputChannels: cout, accumulate: accumulate, columnBudget: budget)
+                                      outputChannels: cout, accumulate: accumulate, columnBudget: budget, byRegion: split.byRegion)
             convolutionWeightGradientReference(x1.input, outputGradient: y1.input, into: reference.output, geometry: g,
                                                outputChannels: cout, accumulate: accumulate)
             convolutionWeightGradientReference(x2.input, outputGradient: y2.input, into: reference.output, geometry: g,
@@ -89,8 +95,8 @@ import Testing
     }
 
     /// 20 one-image groups share 16 slots (slots 0–3 sum two groups each): the reference's result,
-    /// with the same bits at 1, 2 and 3 threads.
-    @Test func moreGroupsThanSlots() {
+    /// with the same bits at 1, 2 and 3 threads, whole or by region.
+    @Test(arguments: [false, true]) func moreGroupsThanSlots(byRegion: Bool) {
         let g = ConvGeometry(batch: 20, inputHeight: 6, inputWidth: 5, inputChannels: 3, kernelHeight: 3, kernelWidth: 3,
                              stride: 2, padding: .symmetric(1))
         let cout = 4
@@ -106,7 +112,7 @@ import Testing
             Parallelism.threads = threads
             let fast = Buffer<Float>(count: reference.count, value: .nan)
             convolutionWeightGradient([(x.input, y.input)], into: fast.output, geometry: g, outputChannels: cout,
-                                      accumulate: false, columnBudget: 1)
+                                      accumulate: false, columnBudget: 1, byRegion: byRegion)
             #expect(maxRelativeError(fast.array, reference.array) < 1e-5)
             results.append(fast.array.map(\.bitPattern))
         }
