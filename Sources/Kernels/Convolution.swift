@@ -164,13 +164,12 @@ func convolutionWeightGradient(
     nonisolated(unsafe) let (shared, target, spare) = (terms, w, partials)
     let size = w.count
     let regional = g.usesRegions(byRegion, images: groups.size, outputChannels: outputChannels)
-    nonisolated(unsafe) let pointers = terms.map { ($0.input.baseAddress!, $0.outputGradient.baseAddress!) }
     parallelFor(slots) { slot in
         let sum = slot == 0 ? target : UnsafeMutableBufferPointer(rebasing: spare[(slot - 1) * size ..< slot * size])
         if regional {
-            if slot > 0 || !accumulate { sum.baseAddress!.update(repeating: 0, count: size) }
-            addWeightGradientByRegion(pointers, groups: groups, slot: slot, slots: slots, outputChannels: outputChannels,
-                                      into: sum.baseAddress!)
+            weightGradientByRegion(shared.map { ($0.input.baseAddress!, $0.outputGradient.baseAddress!) },
+                                   groups: groups, slot: slot, slots: slots, outputChannels: outputChannels,
+                                   into: sum.baseAddress!, accumulate: slot == 0 && accumulate)
             return
         }
         let room = Scratch()  // this slot's thread's own scratch

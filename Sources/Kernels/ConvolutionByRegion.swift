@@ -128,13 +128,26 @@ func transposedConvolutionByRegion(
     }
 }
 
-/// One slot's share of the weight gradient (groups slot, slot + slots, …) added to `sum`.
-func addWeightGradientByRegion(
+/// One slot's share of the weight gradient (groups slot, slot + slots, …), written to `sum` (added
+/// to it when `accumulate`). Regions whose weight rows are one run multiply straight into those rows
+/// of `sum`, the first of them (all taps, when there is such a region) storing; the others go through
+/// a buffer and are added row run by row run.
+func weightGradientByRegion(
     _ terms: [(input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>)], groups: ImageGroups,
-    slot: Int, slots: Int, outputChannels cout: Int, into sum: UnsafeMutablePointer<Float>
+    slot: Int, slots: Int, outputChannels cout: Int, into sum: UnsafeMutablePointer<Float>, accumulate: Bool
 ) {
     let g = groups.geometry
-    let regions = g.regions
+    let allTaps = 0 ..< g.columnWidth
+    // A region with every tap first: its product covers all of `sum` and can store into it.
+    let regions = g.regions.sorted { a, b in
+        (a.contiguousWeightRows(kernelWidth: g.kernelWidth, channels: g.inputChannels) == allTaps ? 0 : 1)
+            < (b.contiguousWeightRows(kernelWidth: g.kernelWidth, channels: g.inputChannels) == allTaps ? 0 : 1)
+    }
+    var written = accumulate  // whether every row of `sum` holds a value to add to
+    if !written && regions.first?.contiguousWeightRows(kernelWidth: g.kernelWidth, channels: g.inputChannels) != allTaps {
+        sum.update(repeating: 0, count: g.columnWidth * cout)
+        written = true
+    }
     let room = Scratch()
     defer { room.release() }
     let columns = room.floats(groups.columnCapacity).baseAddress!
@@ -146,6 +159,8 @@ func addWeightGradientByRegion(
         for region in regions {
             let rows = local.batch * region.positions
             let width = region.columnWidth(channels: g.inputChannels)
+            let run = region.contiguousWeightRows(kernelWidth: g.kernelWidth, channels: g.inputChannels)
+            let target = run.map { sum + $0.lowerBound * cout } ?? part
             for (t, term) in terms.enumerated() {
                 im2col(term.input + group.images.lowerBound * g.imageInputCount, into: columns, geometry: local,
                        region: region)
@@ -153,10 +168,11 @@ func addWeightGradientByRegion(
                                  into: compact)
                 matmul(UnsafeBufferPointer(start: columns, count: rows * width),
                        UnsafeBufferPointer(start: compact, count: rows * cout),
-                       into: UnsafeMutableBufferPointer(start: part, count: width * cout), m: width, n: cout, k: rows,
-                       transposeA: true, accumulate: t > 0)
+                       into: UnsafeMutableBufferPointer(start: target, count: width * cout), m: width, n: cout, k: rows,
+                       transposeA: true, accumulate: t > 0 || (run != nil && written))
             }
-            addRegionWeights(part, region, of: g, outputChannels: cout, into: sum)
+            if run == nil { addRegionWeights(part, region, of: g, outputChannels: cout, into: sum) }
+            written = true
         }
     }
 }
