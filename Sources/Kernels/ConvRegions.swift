@@ -72,6 +72,11 @@ extension ConvGeometry {
         return rowBands.flatMap { r in columnBands.map { c in ConvRegion(rows: r, columns: c) } }
     }
 
+    /// Floats of one image's largest region column matrix.
+    var largestRegionColumns: Int {
+        regions.map { $0.positions * $0.columnWidth(channels: inputChannels) }.max() ?? 0
+    }
+
     /// The share of im2col products that multiply padding zeros: 1 − Σ regions' products / all products.
     var paddedProductShare: Double {
         let all = outputHeight * outputWidth * kernelHeight * kernelWidth

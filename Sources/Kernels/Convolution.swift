@@ -86,7 +86,7 @@ func convolution(
     let groups = ImageGroups(g, budget: columnBudget)
     if g.usesRegions(byRegion, images: groups.size, outputChannels: outputChannels) {
         convolutionByRegion(terms, into: y, geometry: g, outputChannels: outputChannels, accumulate: accumulate,
-                            groups: groups)
+                            groups: ImageGroups(g, budget: columnBudget, imageColumns: g.largestRegionColumns))
         return
     }
     let scratch = Scratch()
@@ -94,7 +94,8 @@ func convolution(
     let weights = groups.packedWeights(terms.map(\.weights), n: outputChannels, k: g.columnWidth, transposed: false,
                                        scratch: scratch)
     nonisolated(unsafe) let (shared, output) = (terms, y)
-    groups.forEachGroupInParallel { group, columns in
+    groups.forEachGroupInParallel { group, buffer in
+        let columns = group.columns(in: buffer)
         let rows = group.geometry.columnRows
         let outputs = slice(output, group.outputs, width: outputChannels)
         for (index, term) in shared.enumerated() {
@@ -122,7 +123,8 @@ func transposedConvolution(
     let groups = ImageGroups(g, budget: columnBudget)
     if g.usesRegions(byRegion, images: groups.size, outputChannels: outputChannels) {
         transposedConvolutionByRegion(terms, into: x, geometry: g, outputChannels: outputChannels,
-                                      accumulate: accumulate, groups: groups)
+                                      accumulate: accumulate,
+                                      groups: ImageGroups(g, budget: columnBudget, imageColumns: g.largestRegionColumns))
         return
     }
     let scratch = Scratch()
@@ -130,7 +132,8 @@ func transposedConvolution(
     let weights = groups.packedWeights(terms.map(\.weights), n: g.columnWidth, k: outputChannels, transposed: true,
                                        scratch: scratch)
     nonisolated(unsafe) let (shared, input) = (terms, x)
-    groups.forEachGroupInParallel { group, columns in
+    groups.forEachGroupInParallel { group, buffer in
+        let columns = group.columns(in: buffer)
         let rows = group.geometry.columnRows
         for (index, term) in shared.enumerated() {
             matmul(slice(term.outputGradient, group.outputs, width: outputChannels), weights[index], into: columns,
@@ -151,11 +154,13 @@ func convolutionWeightGradient(
                        weightsCount: w.count, outputChannels: outputChannels)
     }
     guard w.count > 0 else { return }
-    let groups = ImageGroups(g, budget: columnBudget)
-    guard !terms.isEmpty, groups.count > 0 else {
+    let whole = ImageGroups(g, budget: columnBudget)
+    guard !terms.isEmpty, whole.count > 0 else {
         if !accumulate { w.baseAddress!.update(repeating: 0, count: w.count) }
         return
     }
+    let regional = g.usesRegions(byRegion, images: whole.size, outputChannels: outputChannels)
+    let groups = regional ? ImageGroups(g, budget: columnBudget, imageColumns: g.largestRegionColumns) : whole
     // Slot s sums groups s, s + slots, … in order into its own buffer (slot 0 into W̄ itself).
     let slots = min(groups.count, maxWeightGradientSlots)
     let scratch = Scratch()
@@ -163,7 +168,6 @@ func convolutionWeightGradient(
     let partials = scratch.floats((slots - 1) * w.count)
     nonisolated(unsafe) let (shared, target, spare) = (terms, w, partials)
     let size = w.count
-    let regional = g.usesRegions(byRegion, images: groups.size, outputChannels: outputChannels)
     parallelFor(slots) { slot in
         let sum = slot == 0 ? target : UnsafeMutableBufferPointer(rebasing: spare[(slot - 1) * size ..< slot * size])
         if regional {
@@ -196,7 +200,8 @@ func convolutionWeightGradient(
 // MARK: - Image groups
 
 /// A batch cut into groups of `size` consecutive images (the last may be smaller), `size` chosen so
-/// that a group's column matrix fits the budget.
+/// that a group's column matrix fits the budget: `imageColumns` floats per image, by default an
+/// image's whole column matrix (region by region, its largest region's).
 struct ImageGroups {
     struct Group {
         /// The group's images, as indices into the batch.
@@ -213,17 +218,19 @@ struct ImageGroups {
     }
 
     let geometry: ConvGeometry
+    let imageColumns: Int
     let size: Int
     let count: Int
 
-    init(_ g: ConvGeometry, budget: Int) {
+    init(_ g: ConvGeometry, budget: Int, imageColumns: Int? = nil) {
         geometry = g
-        size = max(1, min(g.batch, budget / max(1, g.outputHeight * g.outputWidth * g.columnWidth)))
+        self.imageColumns = imageColumns ?? g.outputHeight * g.outputWidth * g.columnWidth
+        size = max(1, min(g.batch, budget / max(1, self.imageColumns)))
         count = g.batch == 0 ? 0 : ceilDiv(g.batch, size)
     }
 
     /// Floats of the largest group's column matrix.
-    var columnCapacity: Int { size * geometry.outputHeight * geometry.outputWidth * geometry.columnWidth }
+    var columnCapacity: Int { size * imageColumns }
 
     subscript(index: Int) -> Group {
         let images = index * size ..< min(geometry.batch, (index + 1) * size)
@@ -247,14 +254,12 @@ struct ImageGroups {
         }
     }
 
-    /// Runs `body` once per group, groups in parallel, each with its own column buffer.
+    /// Runs `body` once per group, groups in parallel, each with its own buffer of `columnCapacity` floats.
     func forEachGroupInParallel(_ body: @Sendable (Group, UnsafeMutableBufferPointer<Float>) -> Void) {
         parallelFor(count) { index in
             let scratch = Scratch()
             defer { scratch.release() }
-            let columns = scratch.floats(columnCapacity)
-            let group = self[index]
-            body(group, group.columns(in: columns))
+            body(self[index], scratch.floats(columnCapacity))
         }
     }
 }
