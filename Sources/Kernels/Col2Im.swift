@@ -63,7 +63,7 @@ public func col2im(
 /// The output positions o (0 ≤ o < outputs) whose window, starting at o·stride − padding, covers
 /// input position `index`: 0 ≤ index + padding − o·stride < kernel.
 @inline(__always)
-private func coveringOutputs(_ index: Int, padding: Int, stride: Int, kernel: Int, outputs: Int) -> Range<Int> {
+func coveringOutputs(_ index: Int, padding: Int, stride: Int, kernel: Int, outputs: Int) -> Range<Int> {
     let shifted = index + padding
     let lowest = shifted - kernel + 1 <= 0 ? 0 : (shifted - kernel + stride) / stride
     let highest = min(outputs - 1, shifted / stride)

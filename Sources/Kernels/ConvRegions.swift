@@ -101,18 +101,6 @@ func im2col(_ x: UnsafePointer<Float>, into cols: UnsafeMutablePointer<Float>, g
     }
 }
 
-/// x̄ += the region's part of col2im(cols): the adjoint of the region's `im2col`. Adds rows in order.
-/// - Complexity: O(b·positions·width) additions.
-func col2imAdding(_ cols: UnsafePointer<Float>, into x: UnsafeMutablePointer<Float>, geometry g: ConvGeometry,
-                  region: ConvRegion) {
-    let run = region.columns.taps.count * g.inputChannels
-    var source = cols
-    forEachWindowRun(g, region) { offset in
-        addFloats(from: source, to: x + offset, count: run)
-        source += run
-    }
-}
-
 /// Calls `body` with the input offset of each window run of the region, in column-matrix order:
 /// images, output rows, output columns, then kernel rows of the region's taps.
 @inline(__always)

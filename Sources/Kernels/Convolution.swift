@@ -124,7 +124,7 @@ func transposedConvolution(
     if g.usesRegions(byRegion, images: groups.size, outputChannels: outputChannels) {
         transposedConvolutionByRegion(terms, into: x, geometry: g, outputChannels: outputChannels,
                                       accumulate: accumulate,
-                                      groups: ImageGroups(g, budget: columnBudget, imageColumns: g.largestRegionColumns))
+                                      groups: ImageGroups(g, budget: columnBudget, imageColumns: g.allRegionColumns))
         return
     }
     let scratch = Scratch()

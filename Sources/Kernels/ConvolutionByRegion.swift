@@ -111,20 +111,22 @@ func transposedConvolutionByRegion(
         let room = Scratch()
         defer { room.release() }
         let local = group.geometry
-        let images = input + group.images.lowerBound * g.imageInputCount
-        if !accumulate { images.update(repeating: 0, count: local.inputCount) }
+        let layout = RegionColumnLayout(local)
         let compact = room.floats(local.columnRows * cout)
         for (r, region) in weights.regions.enumerated() {
             let rows = local.batch * region.positions
             let width = region.columnWidth(channels: g.inputChannels)
+            let regionColumns = columns.baseAddress! + layout.offsets[r]
             for (t, gradient) in gradients.enumerated() {
                 gatherRegionRows(region, of: local, width: cout, from: gradient + group.outputs.lowerBound * cout,
                                  into: compact.baseAddress!)
                 matmul(UnsafeBufferPointer(rebasing: compact[0 ..< rows * cout]), weights[t, r],
-                       into: UnsafeMutableBufferPointer(rebasing: columns[0 ..< rows * width]), m: rows, accumulate: t > 0)
+                       into: UnsafeMutableBufferPointer(start: regionColumns, count: rows * width), m: rows,
+                       accumulate: t > 0)
             }
-            col2imAdding(columns.baseAddress!, into: images, geometry: local, region: region)
         }
+        col2im(regionColumns: columns.baseAddress!, layout: layout,
+               into: input + group.images.lowerBound * g.imageInputCount, geometry: local, accumulate: accumulate)
     }
 }
 

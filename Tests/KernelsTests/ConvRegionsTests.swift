@@ -1,6 +1,6 @@
 // The regions a padded convolution is cut into (ConvRegions.swift): bands worked out by hand, every
 // output position in exactly one region with exactly its in-input taps, the padded share of W2's
-// layers, which layers the policy splits, and the region im2col as the adjoint of its col2im.
+// layers, which layers the policy splits, and the region im2col and col2im against the whole ones.
 
 @testable import Kernels
 import Testing
@@ -67,8 +67,7 @@ import Testing
         #expect(!geometry(4, batch: 2).splitsByRegion(images: 2))
     }
 
-    /// ⟨im2colᵣ(x), y⟩ = ⟨x, col2imᵣ(y)⟩ for every region, and the regions' columns are the whole
-    /// im2col's entries at the region's rows and in-input taps.
+    /// The regions' columns are the whole im2col's entries at the region's rows and in-input taps.
     @Test(arguments: convCases)
     func regionColumnsAreTheWholeColumnsWithoutPadding(_ c: ConvCase) {
         let g = c.geometry
@@ -100,10 +99,43 @@ import Testing
                     }
                 }
             }
-            let y = Buffer<Float>.random(rows * width, seed: 72)
-            let adjoint = Buffer<Float>(count: g.inputCount)
-            col2imAdding(y.input.baseAddress!, into: adjoint.output.baseAddress!, geometry: g, region: region)
-            #expect(nearlyEqual(dotDouble(columns.array, y.array), dotDouble(x.array, adjoint.array)))
+        }
+    }
+
+    /// col2im over all regions' columns in one buffer has the bits of the whole col2im, given the
+    /// whole columns' entries at the regions' rows and taps (padded entries reach no input).
+    @Test(arguments: convCases)
+    func regionCol2imIsTheWholeCol2im(_ c: ConvCase) {
+        let g = c.geometry
+        guard g.inputCount > 0 else { return }
+        let whole = Buffer<Float>.random(g.columnRows * g.columnWidth, seed: 73)
+        let layout = RegionColumnLayout(g)
+        #expect(layout.total == g.batch * g.allRegionColumns)
+        let columns = Buffer<Float>(count: layout.total, value: .nan)
+        for b in 0..<g.batch {
+            for oy in 0..<g.outputHeight {
+                for ox in 0..<g.outputWidth {
+                    let wholeRow = (b * g.outputHeight + oy) * g.outputWidth + ox
+                    for i in 0..<g.kernelHeight where (0..<g.inputHeight).contains(oy * g.strideHeight - g.padTop + i) {
+                        for j in 0..<g.kernelWidth where (0..<g.inputWidth).contains(ox * g.strideWidth - g.padLeft + j) {
+                            let offset = layout.entry(b: b, oy: oy, ox: ox, i: i, j: j, channels: g.inputChannels)
+                            for ch in 0..<g.inputChannels {
+                                columns.output[offset + ch] = whole.array[wholeRow * g.columnWidth + (i * g.kernelWidth + j) * g.inputChannels + ch]
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        #expect(!columns.array.contains { $0.isNaN }, "every region entry is some window's in-input tap")
+        for accumulate in [false, true] {
+            let expected = Buffer<Float>.random(g.inputCount, seed: 74)
+            let fast = Buffer<Float>.random(g.inputCount, seed: 74)
+            col2im(whole.input, into: expected.output, geometry: g, accumulate: accumulate)
+            col2im(regionColumns: columns.input.baseAddress!, layout: layout, into: fast.output.baseAddress!, geometry: g,
+                   accumulate: accumulate)
+            let sameBits = fast.array.map(\.bitPattern) == expected.array.map(\.bitPattern)
+            #expect(sameBits, "accumulate \(accumulate): max relative error \(maxRelativeError(fast.array, expected.array))")
         }
     }
 }
