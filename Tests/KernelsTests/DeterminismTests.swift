@@ -1,7 +1,7 @@
 // The parallel kernels give bit-identical results for any thread count: their work split depends only
 // on the sizes. Sets the global Parallelism.threads, so the suite runs its tests one at a time.
 
-import Kernels
+@testable import Kernels
 import Testing
 
 @Suite(.serialized) struct DeterminismTests {
@@ -51,6 +51,23 @@ import Testing
         expectSameForAnyThreadCount {
             transposedConvolution(y.input, weights: w.input, into: x.output, geometry: g, outputChannels: 5)
             return x.array
+        }
+    }
+
+    /// W2's layer 3 on a query batch, which the kernels compute region by region (ConvRegions.swift).
+    @Test func convolutionsByRegion() {
+        let g = ConvGeometry(batch: 75, inputHeight: 7, inputWidth: 7, inputChannels: 64, kernelHeight: 3, kernelWidth: 3,
+                             stride: 2, padding: .symmetric(1))
+        #expect(g.splitsByRegion(images: 28))
+        let x = Buffer<Float>.random(g.inputCount, seed: 135)
+        let w = Buffer<Float>.random(g.columnWidth * 64, seed: 136)
+        let y = Buffer<Float>.random(g.columnRows * 64, seed: 137)
+        let (out, xGradient, wGradient) = (Buffer<Float>(count: y.count), Buffer<Float>(count: x.count), Buffer<Float>(count: w.count))
+        expectSameForAnyThreadCount {
+            convolution(x.input, weights: w.input, into: out.output, geometry: g, outputChannels: 64)
+            transposedConvolution(y.input, weights: w.input, into: xGradient.output, geometry: g, outputChannels: 64)
+            convolutionWeightGradient([(x.input, y.input)], into: wGradient.output, geometry: g, outputChannels: 64)
+            return out.array + xGradient.array + wGradient.array
         }
     }
 }

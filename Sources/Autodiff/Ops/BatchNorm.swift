@@ -52,12 +52,17 @@ enum Channels {
         }
     }
 
-    /// Σₜ gainₜ·(aₜ − m1ₜ − xhatₜ·m2ₜ) over terms t (channel vectors broadcast over rows), in one kernel call.
-    static func centeredScale(_ terms: [(a: Tensor, m1: Tensor, xhat: Tensor, m2: Tensor, gain: Tensor)]) -> Tensor {
+    /// Σₜ gainₜ·(aₜ − m1ₜ − xhatₜ·m2ₜ) over terms t (channel vectors broadcast over rows), in one kernel call;
+    /// a term with a mask counts its a only where the mask is > 0.
+    static func centeredScale(_ terms: [(a: Tensor, m1: Tensor, xhat: Tensor, m2: Tensor, gain: Tensor)],
+                              masks: [Tensor?]? = nil) -> Tensor {
         let (rows, c) = (terms[0].a.shape[0], terms[0].a.shape[1])
-        return withBuffers(terms.flatMap { [$0.a, $0.m1, $0.xhat, $0.m2, $0.gain] }) { b in
-            let kernelTerms = stride(from: 0, to: b.count, by: 5).map {
-                CenteredScaleTerm(b[$0], mean1: b[$0 + 1], xhat: b[$0 + 2], mean2: b[$0 + 3], gain: b[$0 + 4])
+        let masks = masks ?? Array(repeating: nil, count: terms.count)
+        let tensors = zip(terms, masks).flatMap { t, mask in [t.a, t.m1, t.xhat, t.m2, t.gain, mask ?? t.a] }
+        return withBuffers(tensors) { b in
+            let kernelTerms = stride(from: 0, to: b.count, by: 6).map {
+                CenteredScaleTerm(b[$0], mean1: b[$0 + 1], xhat: b[$0 + 2], mean2: b[$0 + 3], gain: b[$0 + 4],
+                                  keepingWherePositive: masks[$0 / 6] == nil ? nil : b[$0 + 5])
             }
             return Tensor.filled(shape: [rows, c]) {
                 Kernels.channelCenteredScale(kernelTerms, into: $0, rows: rows, channels: c)
@@ -163,9 +168,8 @@ func batchNormBackward(_ g: Dual, saved: BatchNormSaved, scale: Dual?, reluOutpu
             ?? Channels.centeredScale([(g.value, m1, xhat, m2, k)])
         return (sumG, sumGX, xBar)
     }
-    let masked = { (t: Tensor) in y.map { t.keptWherePositive($0) } ?? t }
-    return batchNormBackwardTangents(primal, g: { masked(g.value) }, gTangent: g.tangent.map(masked), saved: saved,
-                                     scale: scale, gain: k)
+    return batchNormBackwardTangents(primal, g: { g.value }, gTangent: g.tangent, mask: y, saved: saved, scale: scale,
+                                     gain: k)
 }
 
 /// Batch norm's backward primal values: Σḡ, Σḡx̂ and x̄.
@@ -173,9 +177,12 @@ typealias BatchNormBackwardPrimal = (sumG: Tensor, sumGX: Tensor, xBar: Tensor)
 
 /// `batchNormBackward` given its primal values: the tangents, with ḡ's value asked of `g` only
 /// when a term needs it (the fused max-pool op keeps ḡ pooled until then).
-/// `k` is the gain γs the primal part used.
+/// `k` is the gain γs the primal part used. With a `mask` (a ReLU's output), ḡ and dḡ count only
+/// where it is > 0; the kernels read them through it (the bits of masking first).
 func batchNormBackwardTangents(_ primal: BatchNormBackwardPrimal, g gValue: () -> Tensor, gTangent: Tensor?,
-                               saved: BatchNormSaved, scale: Dual?, gain k: Tensor) -> (x: Dual, scale: Dual, offset: Dual) {
+                               mask: Tensor? = nil, saved: BatchNormSaved, scale: Dual?, gain k: Tensor)
+    -> (x: Dual, scale: Dual, offset: Dual)
+{
     let (sumG, sumGX, xBar) = primal
     let (rows, c) = (xBar.shape[0], xBar.shape[1])
     let n = 1 / Float(rows)
@@ -190,26 +197,31 @@ func batchNormBackwardTangents(_ primal: BatchNormBackwardPrimal, g gValue: () -
 
     var sumGTangent: Tensor? = nil, sumGXTangent: Tensor? = nil
     if let dg = gTangent {
-        (sumGTangent, sumGXTangent) = Channels.sumsWithProducts(dg, xhat)
+        (sumGTangent, sumGXTangent) = Channels.sumsWithProducts(dg, xhat, mask: mask)
     }
     if let dxhat = saved.xhat.tangent {
-        let extra = Channels.sums(gFull(), times: dxhat)
+        let extra = mask == nil ? Channels.sums(gFull(), times: dxhat)
+                                : Channels.sumsWithProducts(gFull(), dxhat, mask: mask).productSums
         sumGXTangent = sumGXTangent.map { $0 + extra } ?? extra
     }
     var dk: Tensor? = nil
     if let ds = saved.inverseStd.tangent { dk = gamma * ds }
     if let dgamma = scale?.tangent { dk = (dk ?? Tensor(zeros: [c])) + dgamma * s }
     var terms: [(a: Tensor, m1: Tensor, xhat: Tensor, m2: Tensor, gain: Tensor)] = []
-    if let dk { terms.append((gFull(), m1, xhat, m2, dk)) }
+    var masks: [Tensor?] = []
+    if let dk { terms.append((gFull(), m1, xhat, m2, dk)); masks.append(mask) }
     if let dg = gTangent {
         terms.append((dg, sumGTangent!.scaled(by: n), xhat, (sumGXTangent ?? Tensor(zeros: [c])).scaled(by: n), k))
+        masks.append(mask)
     } else if let dsumGX = sumGXTangent {
         terms.append((Tensor(zeros: [rows, c]), Tensor(zeros: [c]), xhat, dsumGX.scaled(by: n), k))
+        masks.append(nil)
     }
     if let dxhat = saved.xhat.tangent {
         terms.append((dxhat, Tensor(zeros: [c]), dxhat, Tensor(zeros: [c]), -(k * m2)))
+        masks.append(nil)
     }
-    let xBarTangent = terms.isEmpty ? nil : Channels.centeredScale(terms)
+    let xBarTangent = terms.isEmpty ? nil : Channels.centeredScale(terms, masks: masks)
     return (Dual(xBar, tangent: xBarTangent), Dual(sumGX, tangent: sumGXTangent), Dual(sumG, tangent: sumGTangent))
 }
 
