@@ -24,22 +24,26 @@ public struct ScaleShiftTerm {
 
 /// out[r, c] (+)= Σₜ xₜ[r, c]·scaleₜ[c] + shiftₜ[c], the terms added in order: the same bits as one
 /// call per term (accumulating after the first), but all terms are applied to a few rows of out at
-/// a time, so out is written once instead of once per term.
+/// a time, so out is written once instead of once per term. With a `mask`, the result is kept only
+/// where mask > 0 (0 elsewhere): the bits of `keepWherePositive` afterwards, without its pass
+/// (the tangent of batch norm + ReLU).
 /// - Complexity: O(terms·rows·channels), one pass over each input.
 public func channelScaleShift(
     _ terms: [ScaleShiftTerm], into out: UnsafeMutableBufferPointer<Float>, rows: Int, channels: Int,
-    accumulate: Bool = false
+    accumulate: Bool = false, keepingWherePositive mask: UnsafeBufferPointer<Float>? = nil
 ) {
+    precondition((mask?.count ?? out.count) == out.count, "channelScaleShift: the mask has \(mask?.count ?? 0) elements, out \(out.count)")
     for t in terms {
         precondition(t.x.count == rows * channels && out.count == rows * channels && (t.scale?.count ?? channels) == channels
                      && (t.shift?.count ?? channels) == channels, "channelScaleShift: sizes do not match [\(rows), \(channels)]")
     }
     guard rows > 0, channels > 0, !terms.isEmpty else { return }
-    nonisolated(unsafe) let (shared, po) = (terms, out.baseAddress!)
+    nonisolated(unsafe) let (shared, po, pm) = (terms, out.baseAddress!, mask?.baseAddress)
     forEachRowBlock(rows: rows, channels: channels) { range in
         for (index, t) in shared.enumerated() {
             let (px, ps, pt) = (t.x.baseAddress!, t.scale?.baseAddress, t.shift?.baseAddress)
             let add = accumulate || index > 0
+            let rowMask = index == shared.count - 1 ? pm : nil  // applied to the finished sum
             for r in range {
                 let row = px + r * channels, target = po + r * channels
                 var c = 0
@@ -48,12 +52,14 @@ public func channelScaleShift(
                     if let ps { v *= load8(ps + c) }
                     if let pt { v += load8(pt + c) }
                     if add { v += load8(target + c) }
+                    if let rowMask { v = SIMD8<Float>(repeating: 0).replacing(with: v, where: load8(rowMask + r * channels + c) .> 0) }
                     store8(v, target + c)
                     c += 8
                 }
                 while c < channels {
                     var v = row[c] * (ps?[c] ?? 1) + (pt?[c] ?? 0)
                     if add { v += target[c] }
+                    if let rowMask, !(rowMask[r * channels + c] > 0) { v = 0 }
                     target[c] = v
                     c += 1
                 }

@@ -76,6 +76,14 @@ import Testing
         }
         #expect(shiftedOnce.array.map(\.bitPattern) == shiftedThrice.array.map(\.bitPattern))
         #expect(maxRelativeError(shiftedOnce.array, shiftedReference.array) < 1e-5)
+
+        // With a mask: the bits of keepWherePositive after the unmasked sum.
+        let mask = Buffer<Float>.random(n, seed: 61)
+        let (shiftedMasked, maskedAfter) = (Buffer<Float>.random(n, seed: 60), Buffer<Float>(count: n))
+        channelScaleShift(shifts, into: shiftedMasked.output, rows: rows, channels: channels, accumulate: accumulate,
+                          keepingWherePositive: mask.input)
+        keepWherePositive(shiftedOnce.input, where: mask.input, into: maskedAfter.output)
+        #expect(shiftedMasked.array.map(\.bitPattern) == maskedAfter.array.map(\.bitPattern))
     }
 
     @Test(arguments: shapes + [(1000, 5)], [false, true])

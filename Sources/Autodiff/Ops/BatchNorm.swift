@@ -70,13 +70,14 @@ enum Channels {
         }
     }
 
-    /// Σₜ xₜ·scaleₜ + shiftₜ (channel vectors broadcast over rows; nil scale = 1, nil shift = 0), in one kernel call.
-    static func scaleShift(_ terms: [(x: Tensor, scale: Tensor?, shift: Tensor?)]) -> Tensor {
+    /// Σₜ xₜ·scaleₜ + shiftₜ (channel vectors broadcast over rows; nil scale = 1, nil shift = 0), in one
+    /// kernel call; with a mask, kept only where it is > 0.
+    static func scaleShift(_ terms: [(x: Tensor, scale: Tensor?, shift: Tensor?)], mask: Tensor? = nil) -> Tensor {
         let (rows, c) = (terms[0].x.shape[0], terms[0].x.shape[1])
-        return withBuffers(terms.flatMap { [$0.x, $0.scale, $0.shift] }) { b in
-            let kernelTerms = stride(from: 0, to: b.count, by: 3).map { ScaleShiftTerm(b[$0]!, scale: b[$0 + 1], shift: b[$0 + 2]) }
+        return withBuffers(terms.flatMap { [$0.x, $0.scale, $0.shift] } + [mask]) { b in
+            let kernelTerms = stride(from: 0, to: b.count - 1, by: 3).map { ScaleShiftTerm(b[$0]!, scale: b[$0 + 1], shift: b[$0 + 2]) }
             return Tensor.filled(shape: [rows, c]) {
-                Kernels.channelScaleShift(kernelTerms, into: $0, rows: rows, channels: c)
+                Kernels.channelScaleShift(kernelTerms, into: $0, rows: rows, channels: c, keepingWherePositive: b[b.count - 1])
             }
         }
     }
@@ -117,14 +118,15 @@ func batchNormForward(_ x: Dual, offset: Dual?, scale: Dual?, epsilon: Float, re
         }
         return (y, xhat, inverseStd)
     }
-    let (tangent, saved) = batchNormTangents(x, xhat: xhat, inverseStd: inverseStd, offset: offset, scale: scale)
     // ReLU's tangent: the mask [y > 0] held constant, as `relu` does.
-    return (Dual(y, tangent: rectified ? tangent?.keptWherePositive(y) : tangent), saved)
+    let (tangent, saved) = batchNormTangents(x, xhat: xhat, inverseStd: inverseStd, offset: offset, scale: scale,
+                                             mask: rectified ? y : nil)
+    return (Dual(y, tangent: tangent), saved)
 }
 
 /// The tangents of batch norm's forward pass on x [rows, c] given its primal x̂ and s: dy (nil when
-/// nothing moves) and the saved x̂, s with their tangents dx̂, ds.
-func batchNormTangents(_ x: Dual, xhat: Tensor, inverseStd: Tensor, offset: Dual?, scale: Dual?)
+/// nothing moves; kept only where `mask` > 0 when given) and the saved x̂, s with their tangents dx̂, ds.
+func batchNormTangents(_ x: Dual, xhat: Tensor, inverseStd: Tensor, offset: Dual?, scale: Dual?, mask: Tensor? = nil)
     -> (Tensor?, BatchNormSaved)
 {
     let (rows, c) = (x.shape[0], x.shape[1])
@@ -141,7 +143,7 @@ func batchNormTangents(_ x: Dual, xhat: Tensor, inverseStd: Tensor, offset: Dual
     if let dgamma = scale?.tangent { terms.append((xhat, dgamma, nil)) }
     if xhatTangent == nil, let dbeta = offset?.tangent { terms.append((Tensor(zeros: [rows, c]), nil, dbeta)) }
     let saved = BatchNormSaved(xhat: Dual(xhat, tangent: xhatTangent), inverseStd: Dual(inverseStd, tangent: inverseStdTangent))
-    return (terms.isEmpty ? nil : Channels.scaleShift(terms), saved)
+    return (terms.isEmpty ? nil : Channels.scaleShift(terms, mask: mask), saved)
 }
 
 /// The pullback as a Dual function: (x̄, γ̄, β̄) from ḡ, with tangents
