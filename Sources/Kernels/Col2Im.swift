@@ -80,39 +80,12 @@ private struct Covering {
     /// target[0..<channels] = (accumulate ? target : 0) + Σ entries, in order.
     @inline(__always)
     func sum(into target: UnsafeMutablePointer<Float>, channels: Int, accumulate: Bool) {
-        var channel = 0
-        while channel + 32 <= channels {
-            var (s0, s1, s2, s3) = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
-            if accumulate {
-                (s0, s1, s2, s3) = (load8(target + channel), load8(target + channel + 8),
-                                    load8(target + channel + 16), load8(target + channel + 24))
-            }
-            forEachEntry(channel) { entry in
-                s0 += load8(entry)
-                s1 += load8(entry + 8)
-                s2 += load8(entry + 16)
-                s3 += load8(entry + 24)
-            }
-            store32(s0, s1, s2, s3, target + channel)
-            channel += 32
-        }
-        while channel + 8 <= channels {
-            var s = accumulate ? load8(target + channel) : SIMD8<Float>()
-            forEachEntry(channel) { entry in s += load8(entry) }
-            store8(s, target + channel)
-            channel += 8
-        }
-        while channel < channels {
-            var s: Float = accumulate ? target[channel] : 0
-            forEachEntry(channel) { entry in s += entry[0] }
-            target[channel] = s
-            channel += 1
-        }
+        sumChannels(into: target, channels: channels, accumulate: accumulate, forEachEntry)
     }
 
     /// Calls `body` with each entry's address at `channel`, rows then columns ascending.
     @inline(__always)
-    private func forEachEntry(_ channel: Int, _ body: (UnsafePointer<Float>) -> Void) {
+    func forEachEntry(_ channel: Int, _ body: (UnsafePointer<Float>) -> Void) {
         var row = first + channel
         for _ in 0..<rows {
             var entry = row
@@ -122,5 +95,40 @@ private struct Covering {
             }
             row += nextRow
         }
+    }
+}
+
+/// target[0..<channels] = (accumulate ? target : 0) + Σ entries, in the order `forEachEntry(channel, body)`
+/// calls `body` with each entry's address at `channel`: 32 channels in four registers, then 8, then one.
+@inline(__always)
+func sumChannels(into target: UnsafeMutablePointer<Float>, channels: Int, accumulate: Bool,
+                 _ forEachEntry: (_ channel: Int, _ body: (UnsafePointer<Float>) -> Void) -> Void) {
+    var channel = 0
+    while channel + 32 <= channels {
+        var (s0, s1, s2, s3) = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+        if accumulate {
+            (s0, s1, s2, s3) = (load8(target + channel), load8(target + channel + 8),
+                                load8(target + channel + 16), load8(target + channel + 24))
+        }
+        forEachEntry(channel) { entry in
+            s0 += load8(entry)
+            s1 += load8(entry + 8)
+            s2 += load8(entry + 16)
+            s3 += load8(entry + 24)
+        }
+        store32(s0, s1, s2, s3, target + channel)
+        channel += 32
+    }
+    while channel + 8 <= channels {
+        var s = accumulate ? load8(target + channel) : SIMD8<Float>()
+        forEachEntry(channel) { entry in s += load8(entry) }
+        store8(s, target + channel)
+        channel += 8
+    }
+    while channel < channels {
+        var s: Float = accumulate ? target[channel] : 0
+        forEachEntry(channel) { entry in s += entry[0] }
+        target[channel] = s
+        channel += 1
     }
 }

@@ -82,46 +82,13 @@ func col2im(regionColumns cols: UnsafePointer<Float>, layout: RegionColumnLayout
                             count += 1
                         }
                     }
-                    sumEntries(UnsafeBufferPointer(rebasing: entries[0..<count]), into: target, channels: c,
-                               accumulate: accumulate)
+                    let list = UnsafeBufferPointer(rebasing: entries[0..<count])
+                    sumChannels(into: target, channels: c, accumulate: accumulate) { channel, body in
+                        for entry in list { body(entry + channel) }
+                    }
                     target += c
                 }
             }
         }
-    }
-}
-
-/// target[0..<channels] = (accumulate ? target : 0) + Σ entries (in order), 32 or 8 channels at a time.
-@inline(__always)
-private func sumEntries(_ entries: UnsafeBufferPointer<UnsafePointer<Float>>, into target: UnsafeMutablePointer<Float>,
-                        channels: Int, accumulate: Bool) {
-    var channel = 0
-    while channel + 32 <= channels {
-        var (s0, s1, s2, s3) = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
-        if accumulate {
-            (s0, s1, s2, s3) = (load8(target + channel), load8(target + channel + 8), load8(target + channel + 16),
-                                load8(target + channel + 24))
-        }
-        for entry in entries {
-            let e = entry + channel
-            s0 += load8(e)
-            s1 += load8(e + 8)
-            s2 += load8(e + 16)
-            s3 += load8(e + 24)
-        }
-        store32(s0, s1, s2, s3, target + channel)
-        channel += 32
-    }
-    while channel + 8 <= channels {
-        var s = accumulate ? load8(target + channel) : SIMD8<Float>()
-        for entry in entries { s += load8(entry + channel) }
-        store8(s, target + channel)
-        channel += 8
-    }
-    while channel < channels {
-        var s: Float = accumulate ? target[channel] : 0
-        for entry in entries { s += entry[channel] }
-        target[channel] = s
-        channel += 1
     }
 }
