@@ -1,5 +1,6 @@
 // Convolution shapes shared by the im2col and transposed-convolution tests: strides 1 and 2,
-// valid / same / explicit padding, channels 1, 3, 5 and beyond 8, kernels 1, 3, 4, an empty batch.
+// valid / same / explicit padding (windows wholly in the padding too), channels 1, 3, 5 and beyond 8,
+// kernels 1, 3, 4, an empty batch.
 
 import Kernels
 import Testing
@@ -36,4 +37,6 @@ let convCases: [ConvCase] = [
     ConvCase(0, 5, 5, 3, k: 3, s: 1, .valid, cout: 2),
     ConvCase(2, 7, 7, 16, k: 3, s: 2, .symmetric(1), cout: 3),
     ConvCase(1, 9, 8, 2, k: 2, s: 3, .valid, cout: 2),
+    // Output row 0 and the last output column see only padding (regions with no taps).
+    ConvCase(2, 3, 3, 2, k: 2, s: 1, .explicit(top: 2, bottom: 0, left: 0, right: 2), cout: 3),
 ]
