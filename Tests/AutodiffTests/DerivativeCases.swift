@@ -70,6 +70,10 @@ let derivativeCases: [DerivativeCase] = [
     DerivativeCase(name: "conv2D-pad1-stride2", inputs: [([2, 7, 7, 1], .signed), ([3, 3, 1, 4], .signed)]) {
         scalarize(conv2D($0[0], weights: $0[1], stride: 2, padding: .symmetric(1)))
     },
+    // Nine 4×4×8 images: the kernels compute this layer region by region (ConvRegionsTests checks the policy).
+    DerivativeCase(name: "conv2D-pad1-by-region", inputs: [([9, 4, 4, 8], .signed), ([3, 3, 8, 2], .signed)]) {
+        scalarize(conv2D($0[0], weights: $0[1], stride: 1, padding: .symmetric(1)))
+    },
     DerivativeCase(name: "transposedConv2D", inputs: [([1, 2, 2, 3], .signed), ([4, 4, 2, 3], .signed), ([2], .signed)]) {
         scalarize(transposedConv2D($0[0], weights: $0[1], bias: $0[2], outputHeight: 4, outputWidth: 4,
                                    stride: 2, padding: .symmetric(1)))

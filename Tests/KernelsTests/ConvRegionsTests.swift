@@ -65,6 +65,8 @@ import Testing
         #expect(geometry(14, batch: 75).splitsByRegion(images: 9))
         #expect(!geometry(7, batch: 75, padding: .valid).splitsByRegion(images: 75))
         #expect(!geometry(4, batch: 2).splitsByRegion(images: 2))
+        // The autodiff derivative case "conv2D-pad1-by-region".
+        #expect(geometry(4, channels: 8, batch: 9, stride: 1).splitsByRegion(images: 9))
     }
 
     /// The regions' columns are the whole im2col's entries at the region's rows and in-input taps.
