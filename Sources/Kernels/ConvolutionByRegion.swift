@@ -3,8 +3,8 @@
 // region's positions; Wᵣ: the rows of W for the region's taps):
 //
 //     forward           yᵣ  (+)= Σₜ im2colᵣ(xₜ) · Wₜᵣ          scattered to y's rows of the region
-//     input gradient    x̄   +=  col2imᵣ(Σₜ ȳₜᵣ · Wₜᵣᵀ)       (x̄ zeroed first unless accumulating)
-//     weight gradient   W̄ᵣ  +=  Σₜ im2colᵣ(xₜ)ᵀ · ȳₜᵣ         added to W̄'s rows of the region
+//     input gradient    x̄   (+)= col2im over all r of Σₜ ȳₜᵣ · Wₜᵣᵀ   (RegionCol2Im.swift: each input written once)
+//     weight gradient   W̄ᵣ  +=  Σₜ im2colᵣ(xₜ)ᵀ · ȳₜᵣ         into W̄'s rows of the region
 //
 // The sums are those of the whole products without their zero terms, grouped by region (so the
 // results agree with them to rounding). Groups, slots and regions depend on the shapes alone, so
