@@ -55,9 +55,10 @@ struct ConvRegion {
 extension ConvRegion {
     /// `weightRows` as one range when the region covers whole kernel rows (or one kernel row).
     func contiguousWeightRows(kernelWidth: Int, channels: Int) -> Range<Int>? {
-        let runs = weightRows(kernelWidth: kernelWidth, channels: channels)
-        guard let first = runs.first, let last = runs.last else { return 0..<0 }
-        return runs.count == 1 || columns.taps == 0..<kernelWidth ? first.lowerBound ..< last.upperBound : nil
+        guard let firstRow = rows.taps.first, let lastRow = rows.taps.last else { return 0..<0 }
+        guard rows.taps.count == 1 || columns.taps == 0..<kernelWidth else { return nil }
+        return (firstRow * kernelWidth + columns.taps.lowerBound) * channels
+            ..< (lastRow * kernelWidth + columns.taps.upperBound) * channels
     }
 }
 

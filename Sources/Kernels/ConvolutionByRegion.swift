@@ -140,13 +140,13 @@ func weightGradientByRegion(
 ) {
     let g = groups.geometry
     let allTaps = 0 ..< g.columnWidth
-    // A region with every tap first: its product covers all of `sum` and can store into it.
-    let regions = g.regions.sorted { a, b in
-        (a.contiguousWeightRows(kernelWidth: g.kernelWidth, channels: g.inputChannels) == allTaps ? 0 : 1)
-            < (b.contiguousWeightRows(kernelWidth: g.kernelWidth, channels: g.inputChannels) == allTaps ? 0 : 1)
-    }
+    // Each region with its weight rows when they are one run; a region with every tap first: its
+    // product covers all of `sum` and can store into it.
+    let regions = g.regions
+        .map { ($0, $0.contiguousWeightRows(kernelWidth: g.kernelWidth, channels: g.inputChannels)) }
+        .sorted { ($0.1 == allTaps ? 0 : 1) < ($1.1 == allTaps ? 0 : 1) }
     var written = accumulate  // whether every row of `sum` holds a value to add to
-    if !written && regions.first?.contiguousWeightRows(kernelWidth: g.kernelWidth, channels: g.inputChannels) != allTaps {
+    if !written && regions.first?.1 != allTaps {
         sum.update(repeating: 0, count: g.columnWidth * cout)
         written = true
     }
@@ -158,10 +158,9 @@ func weightGradientByRegion(
     for index in stride(from: slot, to: groups.count, by: slots) {
         let group = groups[index]
         let local = group.geometry
-        for region in regions {
+        for (region, run) in regions {
             let rows = local.batch * region.positions
             let width = region.columnWidth(channels: g.inputChannels)
-            let run = region.contiguousWeightRows(kernelWidth: g.kernelWidth, channels: g.inputChannels)
             let target = run.map { sum + $0.lowerBound * cout } ?? part
             for (t, term) in terms.enumerated() {
                 im2col(term.input + group.images.lowerBound * g.imageInputCount, into: columns, geometry: local,

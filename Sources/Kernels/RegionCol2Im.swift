@@ -4,7 +4,6 @@
 
 /// Where each region's column matrix starts in a buffer holding all of them, for a batch of images.
 struct RegionColumnLayout {
-    let regions: [ConvRegion]
     /// offsets[r]: the first float of region r's columns [b·positions, width].
     let offsets: [Int]
     /// Floats of all the regions' columns.
@@ -21,13 +20,12 @@ struct RegionColumnLayout {
     }
 
     init(_ g: ConvGeometry) {
-        regions = g.regions
         outputWidth = g.outputWidth
         var offsets: [Int] = []
         var next = 0
         var places = Array(repeating: Place(first: 0, imageStride: 0, firstRow: 0, firstColumn: 0, tapColumns: 0),
                            count: g.outputHeight * g.outputWidth)
-        for region in regions {
+        for region in g.regions {
             offsets.append(next)
             let (rows, columns) = (region.rows, region.columns)
             let width = region.columnWidth(channels: g.inputChannels)
@@ -60,19 +58,23 @@ extension ConvGeometry {
 }
 
 /// x [b, H, W, c] (+)= Σ_regions col2im_r(cols): every input position sums the entries of its covering
-/// windows in the order (oy, ox) ascending, as `col2im` does, and is written once.
+/// windows in the order (oy, ox) ascending, as `col2im` does, and is written once. Which output
+/// columns cover each input column is tabulated once, as in `col2im`.
 /// - Complexity: O(b·ho·wo·(taps inside)·c).
 func col2im(regionColumns cols: UnsafePointer<Float>, layout: RegionColumnLayout, into x: UnsafeMutablePointer<Float>,
             geometry g: ConvGeometry, accumulate: Bool) {
     let c = g.inputChannels
     let (kh, kw, sy, sx) = (g.kernelHeight, g.kernelWidth, g.strideHeight, g.strideWidth)
+    let coveringColumns = (0..<g.inputWidth).map {
+        coveringOutputs($0, padding: g.padLeft, stride: sx, kernel: kw, outputs: g.outputWidth)
+    }
     withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: kh * kw) { entries in
         var target = x
         for b in 0..<g.batch {
             for iy in 0..<g.inputHeight {
                 let rows = coveringOutputs(iy, padding: g.padTop, stride: sy, kernel: kh, outputs: g.outputHeight)
                 for ix in 0..<g.inputWidth {
-                    let columns = coveringOutputs(ix, padding: g.padLeft, stride: sx, kernel: kw, outputs: g.outputWidth)
+                    let columns = coveringColumns[ix]
                     var count = 0
                     for oy in rows {
                         for ox in columns {

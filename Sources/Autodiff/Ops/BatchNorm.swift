@@ -58,11 +58,11 @@ enum Channels {
                               masks: [Tensor?]? = nil) -> Tensor {
         let (rows, c) = (terms[0].a.shape[0], terms[0].a.shape[1])
         let masks = masks ?? Array(repeating: nil, count: terms.count)
-        let tensors = zip(terms, masks).flatMap { t, mask in [t.a, t.m1, t.xhat, t.m2, t.gain, mask ?? t.a] }
+        let tensors: [Tensor?] = zip(terms, masks).flatMap { t, mask in [t.a, t.m1, t.xhat, t.m2, t.gain, mask] }
         return withBuffers(tensors) { b in
             let kernelTerms = stride(from: 0, to: b.count, by: 6).map {
-                CenteredScaleTerm(b[$0], mean1: b[$0 + 1], xhat: b[$0 + 2], mean2: b[$0 + 3], gain: b[$0 + 4],
-                                  keepingWherePositive: masks[$0 / 6] == nil ? nil : b[$0 + 5])
+                CenteredScaleTerm(b[$0]!, mean1: b[$0 + 1]!, xhat: b[$0 + 2]!, mean2: b[$0 + 3]!, gain: b[$0 + 4]!,
+                                  keepingWherePositive: b[$0 + 5])
             }
             return Tensor.filled(shape: [rows, c]) {
                 Kernels.channelCenteredScale(kernelTerms, into: $0, rows: rows, channels: c)
