@@ -49,6 +49,9 @@ public final class Tape {
 
     func value(of id: Int) -> Dual { nodes[id].value }
 
+    /// Whether a gradient will flow to `variable` (it is, or depends on, an input that needs one).
+    func needsGradient(_ variable: Variable) -> Bool { nodes[variable.id].needsGradient }
+
     /// Runs the pullbacks from `output` back to the leaves.
     ///
     /// - Parameters:

@@ -14,8 +14,11 @@
 /// buffer; the buffers are added to C in chunk order. Register tiles are 2 rows × 32 columns
 /// (8 accumulators), then 2 × 8, then single columns; an odd last row takes 1 × 64 tiles first.
 /// - Complexity: O(m·n·k) flops; O(chunks·m·n) extra memory.
-func matmulDeepTransposedA(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-                           m: Int, n: Int, k: Int, accumulate: Bool, threads: Int) {
+///
+/// B is read through `RowValues`: stored as it is (a pointer), or masked by a ReLU's output
+/// (`patchBatchNormReLUBackward` multiplies by ḡ ⊙ [y > 0] without storing it).
+func matmulDeepTransposedA<B: RowValues>(_ a: UnsafePointer<Float>, _ b: B, _ c: UnsafeMutablePointer<Float>,
+                                         m: Int, n: Int, k: Int, accumulate: Bool, threads: Int) {
     let chunks = deepChunks(k: k)
     let scratch = Scratch()
     defer { scratch.release() }
@@ -46,9 +49,9 @@ func matmulDeepTransposedA(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
 func deepChunks(k: Int) -> Int { max(1, min(16, k / 512)) }
 
 /// sum[m×n] += Σ_{p in depth} A[p, ·]ᵀ·B[p, ·], a block of depth steps at a time.
-private struct DeepTransposedBlocks {
+private struct DeepTransposedBlocks<B: RowValues> {
     let a: UnsafePointer<Float>
-    let b: UnsafePointer<Float>
+    let b: B
     let sum: UnsafeMutablePointer<Float>
     let m: Int, n: Int
 
@@ -94,9 +97,9 @@ private struct DeepTransposedBlocks {
         let (t0, t1) = (sum + rows.0 * n + column, sum + rows.1 * n + column)
         var (x0, x1, x2, x3) = (load8(t0), load8(t0 + 8), load8(t0 + 16), load8(t0 + 24))
         var (y0, y1, y2, y3) = (load8(t1), load8(t1 + 8), load8(t1 + 16), load8(t1 + 24))
-        var (pa, pb) = (a + start * m, b + start * n + column)
+        var (pa, pb) = (a + start * m, start * n + column)
         for _ in 0..<count {
-            let (b0, b1, b2, b3) = (load8(pb), load8(pb + 8), load8(pb + 16), load8(pb + 24))
+            let (b0, b1, b2, b3) = (b.vector(at: pb), b.vector(at: pb + 8), b.vector(at: pb + 16), b.vector(at: pb + 24))
             var s = SIMD8<Float>(repeating: pa[rows.0])
             x0 = x0.addingProduct(s, b0); x1 = x1.addingProduct(s, b1)
             x2 = x2.addingProduct(s, b2); x3 = x3.addingProduct(s, b3)
@@ -116,13 +119,13 @@ private struct DeepTransposedBlocks {
         let t = sum + row * n + column
         var (x0, x1, x2, x3) = (load8(t), load8(t + 8), load8(t + 16), load8(t + 24))
         var (x4, x5, x6, x7) = (load8(t + 32), load8(t + 40), load8(t + 48), load8(t + 56))
-        var (pa, pb) = (a + start * m + row, b + start * n + column)
+        var (pa, pb) = (a + start * m + row, start * n + column)
         for _ in 0..<count {
             let s = SIMD8<Float>(repeating: pa[0])
-            x0 = x0.addingProduct(s, load8(pb)); x1 = x1.addingProduct(s, load8(pb + 8))
-            x2 = x2.addingProduct(s, load8(pb + 16)); x3 = x3.addingProduct(s, load8(pb + 24))
-            x4 = x4.addingProduct(s, load8(pb + 32)); x5 = x5.addingProduct(s, load8(pb + 40))
-            x6 = x6.addingProduct(s, load8(pb + 48)); x7 = x7.addingProduct(s, load8(pb + 56))
+            x0 = x0.addingProduct(s, b.vector(at: pb)); x1 = x1.addingProduct(s, b.vector(at: pb + 8))
+            x2 = x2.addingProduct(s, b.vector(at: pb + 16)); x3 = x3.addingProduct(s, b.vector(at: pb + 24))
+            x4 = x4.addingProduct(s, b.vector(at: pb + 32)); x5 = x5.addingProduct(s, b.vector(at: pb + 40))
+            x6 = x6.addingProduct(s, b.vector(at: pb + 48)); x7 = x7.addingProduct(s, b.vector(at: pb + 56))
             pa += m
             pb += n
         }
@@ -135,9 +138,9 @@ private struct DeepTransposedBlocks {
     private func tile2x8(_ rows: (Int, Int), _ column: Int, start: Int, count: Int) {
         let (t0, t1) = (sum + rows.0 * n + column, sum + rows.1 * n + column)
         var (x, y) = (load8(t0), load8(t1))
-        var (pa, pb) = (a + start * m, b + start * n + column)
+        var (pa, pb) = (a + start * m, start * n + column)
         for _ in 0..<count {
-            let bv = load8(pb)
+            let bv = b.vector(at: pb)
             x = x.addingProduct(SIMD8(repeating: pa[rows.0]), bv)
             y = y.addingProduct(SIMD8(repeating: pa[rows.1]), bv)
             pa += m
@@ -151,9 +154,9 @@ private struct DeepTransposedBlocks {
     @inline(__always)
     private func single(_ row: Int, _ column: Int, start: Int, count: Int) {
         var s = sum[row * n + column]
-        var (pa, pb) = (a + start * m + row, b + start * n + column)
+        var (pa, pb) = (a + start * m + row, start * n + column)
         for _ in 0..<count {
-            s = s.addingProduct(pa[0], pb[0])
+            s = s.addingProduct(pa[0], b.scalar(at: pb))
             pa += m
             pb += n
         }

@@ -118,8 +118,14 @@ public struct ConvNet4: Sendable {
         for block in 0..<4 {
             let base = block * perBlock
             let stride = downsampling == .stride2 ? 2 : 1
-            h = conv2D(h, weights: p[base], bias: addingConvBiases ? p[base + 1] : nil, stride: stride, padding: padding)
             let (offset, scale) = (p[base + 2], batchNormScale ? p[base + 3] : nil)
+            if downsampling == .stride2 && !addingConvBiases {
+                // One op: for the first layer it computes batch norm from the patches' moments.
+                h = h.convolvedBatchNormalizedReLU(weights: p[base], stride: stride, padding: padding, offset: offset,
+                                                   scale: scale, epsilon: batchNormEpsilon)
+                continue
+            }
+            h = conv2D(h, weights: p[base], bias: addingConvBiases ? p[base + 1] : nil, stride: stride, padding: padding)
             if downsampling == .maxPool && !reluBeforePool {
                 h = h.batchNormalizedMaxPool2x2(offset: offset, scale: scale, epsilon: batchNormEpsilon).relu()
             } else {

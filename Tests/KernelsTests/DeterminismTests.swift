@@ -42,6 +42,29 @@ import Testing
         }
     }
 
+    @Test func patchBatchNorm() {
+        // W2's first layer on a task's 75 query images: several forward chunks and depth chunks.
+        let g = ConvGeometry(batch: 75, inputHeight: 28, inputWidth: 28, inputChannels: 1, kernelHeight: 3, kernelWidth: 3,
+                             stride: 2, padding: .symmetric(1))
+        let (rows, cout) = (g.columnRows, 64)
+        let x = Buffer<Float>.random(g.inputCount, seed: 141, in: 0...1)
+        let w = Buffer<Float>.random(9 * cout, seed: 142), offset = Buffer<Float>.random(cout, seed: 143)
+        let gradient = Buffer<Float>.random(rows * cout, seed: 144)
+        let (out, patches) = (Buffer<Float>(count: rows * cout), Buffer<Float>(count: rows * 10))
+        let (gram, s) = (Buffer<Float>(count: 81), Buffer<Float>(count: cout))
+        let grads = [Buffer<Float>(count: 9 * cout), Buffer<Float>(count: cout), Buffer<Float>(count: cout)]
+        expectSameForAnyThreadCount {
+            patchBatchNormReLU(x.input, weights: w.input, offset: offset.input, scale: nil, geometry: g, outputChannels: cout,
+                               epsilon: 1e-3, into: out.output, patches: patches.output, gram: gram.output,
+                               inverseStd: s.output)
+            patchBatchNormReLUBackward(gradient.input, output: out.input, patches: patches.input, gram: gram.input,
+                                       inverseStd: s.input, weights: w.input, scale: nil, rows: rows, outputChannels: cout,
+                                       weightGradient: grads[0].output, scaleGradient: grads[1].output,
+                                       offsetGradient: grads[2].output)
+            return out.array + patches.array + gram.array + s.array + grads.flatMap(\.array)
+        }
+    }
+
     @Test func convolutions() {
         let g = ConvGeometry(batch: 16, inputHeight: 14, inputWidth: 14, inputChannels: 8, kernelHeight: 4, kernelWidth: 4,
                              stride: 2, padding: .symmetric(1))
