@@ -15,20 +15,21 @@
 /// (8 accumulators), then 2 × 8, then single columns; an odd last row takes 1 × 64 tiles first.
 /// - Complexity: O(m·n·k) flops; O(chunks·m·n) extra memory.
 ///
-/// B is read through `RowValues`: stored as it is (a pointer), or masked by a ReLU's output
-/// (`patchBatchNormReLUBackward` multiplies by ḡ ⊙ [y > 0] without storing it).
-func matmulDeepTransposedA<B: RowValues>(_ a: UnsafePointer<Float>, _ b: B, _ c: UnsafeMutablePointer<Float>,
-                                         m: Int, n: Int, k: Int, accumulate: Bool, threads: Int) {
+/// With a `mask` [k×n], B counts only where mask > 0 (0 elsewhere): `patchBatchNormReLUBackward`
+/// multiplies by ḡ ⊙ [y > 0] without storing it. Each block of depth steps is masked once, into
+/// a buffer in L1, before its tiles run.
+func matmulDeepTransposedA(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+                           m: Int, n: Int, k: Int, accumulate: Bool, threads: Int, mask: UnsafePointer<Float>? = nil) {
     let chunks = deepChunks(k: k)
     let scratch = Scratch()
     defer { scratch.release() }
     let partials = scratch.floats(chunks * m * n).baseAddress!
-    nonisolated(unsafe) let (sa, sb, sp) = (a, b, partials)
+    nonisolated(unsafe) let (sa, sb, sp, sm) = (a, b, partials, mask)
     let body: @Sendable (Int) -> Void = { chunk in
         let depth = (chunk * k / chunks) ..< ((chunk + 1) * k / chunks)
         let sum = sp + chunk * m * n
         sum.update(repeating: 0, count: m * n)
-        DeepTransposedBlocks(a: sa, b: sb, sum: sum, m: m, n: n).add(depth: depth)
+        DeepTransposedBlocks(a: sa, b: sb, mask: sm, sum: sum, m: m, n: n).add(depth: depth)
     }
     if threads > 1 && chunks > 1 {
         parallelFor(chunks, body)
@@ -49,17 +50,28 @@ func matmulDeepTransposedA<B: RowValues>(_ a: UnsafePointer<Float>, _ b: B, _ c:
 func deepChunks(k: Int) -> Int { max(1, min(16, k / 512)) }
 
 /// sum[m×n] += Σ_{p in depth} A[p, ·]ᵀ·B[p, ·], a block of depth steps at a time.
-private struct DeepTransposedBlocks<B: RowValues> {
+private struct DeepTransposedBlocks {
     let a: UnsafePointer<Float>
-    let b: B
+    let b: UnsafePointer<Float>
+    let mask: UnsafePointer<Float>?
     let sum: UnsafeMutablePointer<Float>
     let m: Int, n: Int
 
     func add(depth: Range<Int>) {
         // A block of steps: its rows of A and B (steps·(m + n) floats) stay within 24 KiB of L1.
         let steps = max(8, min(256, 6144 / (m + n)))
+        let scratch = Scratch()
+        defer { scratch.release() }
+        let masked = mask == nil ? nil : scratch.floats(steps * n).baseAddress!
         for start in stride(from: depth.lowerBound, to: depth.upperBound, by: steps) {
             let count = min(steps, depth.upperBound - start)
+            // The block's rows of B: in place, or masked into `masked`.
+            var bRows = b + start * n
+            if let mask, let masked {
+                maskRows(bRows, mask + start * n, into: masked, count: count * n)
+                bRows = UnsafePointer(masked)
+            }
+            let block = Block(a: a + start * m, b: bRows, count: count)
             var row = 0
             while row < m {
                 // With one row left, the tile's second row is that row again: it computes and
@@ -69,20 +81,20 @@ private struct DeepTransposedBlocks<B: RowValues> {
                 var column = 0
                 if row == m - 1 {
                     while column + 64 <= n {
-                        tile1x64(row, column, start: start, count: count)
+                        tile1x64(row, column, block)
                         column += 64
                     }
                 }
                 while column + 32 <= n {
-                    tile2x32(rows, column, start: start, count: count)
+                    tile2x32(rows, column, block)
                     column += 32
                 }
                 while column + 8 <= n {
-                    tile2x8(rows, column, start: start, count: count)
+                    tile2x8(rows, column, block)
                     column += 8
                 }
                 while column < n {
-                    for r in row ..< min(row + 2, m) { single(r, column, start: start, count: count) }
+                    for r in row ..< min(row + 2, m) { single(r, column, block) }
                     column += 1
                 }
                 row += 2
@@ -90,16 +102,23 @@ private struct DeepTransposedBlocks<B: RowValues> {
         }
     }
 
+    /// A block of depth steps: its first rows of A and B, and how many.
+    struct Block {
+        let a: UnsafePointer<Float>
+        let b: UnsafePointer<Float>
+        let count: Int
+    }
+
     /// sum[rows, column ..< +32] += Σ_p A[p, rows]ᵀ·B[p, column ..< +32] in 8 registers (8 independent
     /// sums cover the fused multiply-add latency; 3 rows would need 17 ymm registers).
     @inline(__always)
-    private func tile2x32(_ rows: (Int, Int), _ column: Int, start: Int, count: Int) {
+    private func tile2x32(_ rows: (Int, Int), _ column: Int, _ block: Block) {
         let (t0, t1) = (sum + rows.0 * n + column, sum + rows.1 * n + column)
         var (x0, x1, x2, x3) = (load8(t0), load8(t0 + 8), load8(t0 + 16), load8(t0 + 24))
         var (y0, y1, y2, y3) = (load8(t1), load8(t1 + 8), load8(t1 + 16), load8(t1 + 24))
-        var (pa, pb) = (a + start * m, start * n + column)
-        for _ in 0..<count {
-            let (b0, b1, b2, b3) = (b.vector(at: pb), b.vector(at: pb + 8), b.vector(at: pb + 16), b.vector(at: pb + 24))
+        var (pa, pb) = (block.a, block.b + column)
+        for _ in 0..<block.count {
+            let (b0, b1, b2, b3) = (load8(pb), load8(pb + 8), load8(pb + 16), load8(pb + 24))
             var s = SIMD8<Float>(repeating: pa[rows.0])
             x0 = x0.addingProduct(s, b0); x1 = x1.addingProduct(s, b1)
             x2 = x2.addingProduct(s, b2); x3 = x3.addingProduct(s, b3)
@@ -115,17 +134,17 @@ private struct DeepTransposedBlocks<B: RowValues> {
 
     /// sum[row, column ..< +64] += Σ_p A[p, row]·B[p, column ..< +64] in 8 registers: an odd last row.
     @inline(__always)
-    private func tile1x64(_ row: Int, _ column: Int, start: Int, count: Int) {
+    private func tile1x64(_ row: Int, _ column: Int, _ block: Block) {
         let t = sum + row * n + column
         var (x0, x1, x2, x3) = (load8(t), load8(t + 8), load8(t + 16), load8(t + 24))
         var (x4, x5, x6, x7) = (load8(t + 32), load8(t + 40), load8(t + 48), load8(t + 56))
-        var (pa, pb) = (a + start * m + row, start * n + column)
-        for _ in 0..<count {
+        var (pa, pb) = (block.a + row, block.b + column)
+        for _ in 0..<block.count {
             let s = SIMD8<Float>(repeating: pa[0])
-            x0 = x0.addingProduct(s, b.vector(at: pb)); x1 = x1.addingProduct(s, b.vector(at: pb + 8))
-            x2 = x2.addingProduct(s, b.vector(at: pb + 16)); x3 = x3.addingProduct(s, b.vector(at: pb + 24))
-            x4 = x4.addingProduct(s, b.vector(at: pb + 32)); x5 = x5.addingProduct(s, b.vector(at: pb + 40))
-            x6 = x6.addingProduct(s, b.vector(at: pb + 48)); x7 = x7.addingProduct(s, b.vector(at: pb + 56))
+            x0 = x0.addingProduct(s, load8(pb)); x1 = x1.addingProduct(s, load8(pb + 8))
+            x2 = x2.addingProduct(s, load8(pb + 16)); x3 = x3.addingProduct(s, load8(pb + 24))
+            x4 = x4.addingProduct(s, load8(pb + 32)); x5 = x5.addingProduct(s, load8(pb + 40))
+            x6 = x6.addingProduct(s, load8(pb + 48)); x7 = x7.addingProduct(s, load8(pb + 56))
             pa += m
             pb += n
         }
@@ -135,12 +154,12 @@ private struct DeepTransposedBlocks<B: RowValues> {
 
     /// sum[rows, column ..< +8] += Σ_p A[p, rows]ᵀ·B[p, column ..< +8].
     @inline(__always)
-    private func tile2x8(_ rows: (Int, Int), _ column: Int, start: Int, count: Int) {
+    private func tile2x8(_ rows: (Int, Int), _ column: Int, _ block: Block) {
         let (t0, t1) = (sum + rows.0 * n + column, sum + rows.1 * n + column)
         var (x, y) = (load8(t0), load8(t1))
-        var (pa, pb) = (a + start * m, start * n + column)
-        for _ in 0..<count {
-            let bv = b.vector(at: pb)
+        var (pa, pb) = (block.a, block.b + column)
+        for _ in 0..<block.count {
+            let bv = load8(pb)
             x = x.addingProduct(SIMD8(repeating: pa[rows.0]), bv)
             y = y.addingProduct(SIMD8(repeating: pa[rows.1]), bv)
             pa += m
@@ -152,14 +171,29 @@ private struct DeepTransposedBlocks<B: RowValues> {
 
     /// sum[row, column] += Σ_p A[p, row]·B[p, column].
     @inline(__always)
-    private func single(_ row: Int, _ column: Int, start: Int, count: Int) {
+    private func single(_ row: Int, _ column: Int, _ block: Block) {
         var s = sum[row * n + column]
-        var (pa, pb) = (a + start * m + row, start * n + column)
-        for _ in 0..<count {
-            s = s.addingProduct(pa[0], b.scalar(at: pb))
+        var (pa, pb) = (block.a + row, block.b + column)
+        for _ in 0..<block.count {
+            s = s.addingProduct(pa[0], pb[0])
             pa += m
             pb += n
         }
         sum[row * n + column] = s
+    }
+}
+
+/// out[i] = mask[i] > 0 ? x[i] : 0 for i < count, on this thread (the bits of `keepWherePositive`).
+private func maskRows(_ x: UnsafePointer<Float>, _ mask: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
+                      count: Int) {
+    let values = MaskedRowValues(x: x, mask: mask)
+    var i = 0
+    while i + 8 <= count {
+        store8(values.vector(at: i), out + i)
+        i += 8
+    }
+    while i < count {
+        out[i] = values.scalar(at: i)
+        i += 1
     }
 }

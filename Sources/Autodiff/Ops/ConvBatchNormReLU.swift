@@ -66,13 +66,11 @@ private struct PatchBatchNormReLU {
 
     init(x: Tensor, weights: Tensor, offset: Tensor?, scale: Tensor?, geometry g: ConvGeometry, epsilon: Float) {
         let (rows, width, cout) = (g.columnRows, g.columnWidth, weights.shape[3])
-        var output = Tensor(zeros: [g.batch, g.outputHeight, g.outputWidth, cout])
-        var patches = Tensor(zeros: [rows, width + 1])
-        var gram = Tensor(zeros: [width, width])
-        var inverseStd = Tensor(zeros: [cout])
-        withBuffers([x, weights, offset, scale]) { b in
-            output.scalars.withUnsafeMutableBufferPointer { out in
-                patches.scalars.withUnsafeMutableBufferPointer { p in
+        // Uninitialized storage: the kernel writes every element of its four results.
+        var (patches, gram, inverseStd) = (Tensor(zeros: []), Tensor(zeros: [width, width]), Tensor(zeros: [cout]))
+        output = withBuffers([x, weights, offset, scale]) { b in
+            Tensor.filled(shape: [g.batch, g.outputHeight, g.outputWidth, cout]) { out in
+                patches = Tensor.filled(shape: [rows, width + 1]) { p in
                     gram.scalars.withUnsafeMutableBufferPointer { gm in
                         inverseStd.scalars.withUnsafeMutableBufferPointer { s in
                             Kernels.patchBatchNormReLU(b[0]!, weights: b[1]!, offset: b[2], scale: b[3], geometry: g,
@@ -83,7 +81,7 @@ private struct PatchBatchNormReLU {
                 }
             }
         }
-        (self.output, self.patches, self.gram, self.inverseStd) = (output, patches, gram, inverseStd)
+        (self.patches, self.gram, self.inverseStd) = (patches, gram, inverseStd)
         (self.weights, self.scale) = (weights, scale)
     }
 
