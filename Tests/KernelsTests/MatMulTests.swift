@@ -187,3 +187,26 @@ private func tooSmallBufferIsRejected() async {
         }
     }
 }
+
+@Test("the deep path with a mask multiplies by B where the mask is > 0: the bits of masking B first",
+      arguments: [GemmShape(m: 10, n: 64, k: 2000), GemmShape(m: 7, n: 45, k: 1100), GemmShape(m: 3, n: 9, k: 300)])
+private func deepPathMask(shape: GemmShape) {
+    var generator = SplitMix64(seed: UInt64(shape.m * 1000 + shape.n))
+    let a = (0..<(shape.k * shape.m)).map { _ in Float.random(in: -1...1, using: &generator) }
+    let b = (0..<(shape.k * shape.n)).map { _ in Float.random(in: -1...1, using: &generator) }
+    let mask = (0..<(shape.k * shape.n)).map { _ in Float.random(in: -1...1, using: &generator) }
+    let maskedB = zip(b, mask).map { $1 > 0 ? $0 : 0 }
+    var (masked, firstMasked) = ([Float](repeating: .nan, count: shape.m * shape.n), [Float](repeating: .nan, count: shape.m * shape.n))
+    for threads in [1, 2] {
+        masked.withUnsafeMutableBufferPointer { c in
+            matmulDeepTransposedA(a, b, c.baseAddress!, m: shape.m, n: shape.n, k: shape.k, accumulate: false,
+                                  threads: threads, mask: mask)
+        }
+        firstMasked.withUnsafeMutableBufferPointer { c in
+            matmulDeepTransposedA(a, maskedB, c.baseAddress!, m: shape.m, n: shape.n, k: shape.k, accumulate: false,
+                                  threads: threads)
+        }
+        #expect(masked.map(\.bitPattern) == firstMasked.map(\.bitPattern))
+    }
+    #expect(mask.contains { $0 <= 0 } && masked != [Float](repeating: 0, count: masked.count))
+}
