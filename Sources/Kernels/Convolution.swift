@@ -72,7 +72,7 @@ public func convolutionWeightGradient(
 func convolution(
     _ terms: [(input: UnsafeBufferPointer<Float>, weights: UnsafeBufferPointer<Float>)],
     into y: UnsafeMutableBufferPointer<Float>, geometry g: ConvGeometry, outputChannels: Int, accumulate: Bool,
-    columnBudget: Int, byRegion: Bool? = nil
+    columnBudget: Int, byRegion: Bool? = nil, interiorInPlace: Bool = true
 ) {
     for t in terms {
         checkConvSizes("convolution", g, inputCount: t.input.count, outputCount: y.count, weightsCount: t.weights.count,
@@ -86,7 +86,8 @@ func convolution(
     let groups = ImageGroups(g, budget: columnBudget)
     if g.usesRegions(byRegion, images: groups.size, outputChannels: outputChannels) {
         convolutionByRegion(terms, into: y, geometry: g, outputChannels: outputChannels, accumulate: accumulate,
-                            groups: ImageGroups(g, budget: columnBudget, imageColumns: g.largestRegionColumns))
+                            groups: ImageGroups(g, budget: columnBudget, imageColumns: g.largestRegionColumns),
+                            interiorInPlace: interiorInPlace)
         return
     }
     let scratch = Scratch()

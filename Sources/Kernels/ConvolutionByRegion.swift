@@ -3,6 +3,8 @@
 // region's positions; Wᵣ: the rows of W for the region's taps):
 //
 //     forward           yᵣ  (+)= Σₜ im2colᵣ(xₜ) · Wₜᵣ          scattered to y's rows of the region
+//                                                            (an interior region read in place where it can
+//                                                            be: ConvolutionInterior.swift)
 //     input gradient    x̄   (+)= col2im over all r of Σₜ ȳₜᵣ · Wₜᵣᵀ   (RegionCol2Im.swift: each input written once)
 //     weight gradient   W̄ᵣ  +=  Σₜ im2colᵣ(xₜ)ᵀ · ȳₜᵣ         into W̄'s rows of the region
 //
@@ -42,8 +44,9 @@ struct RegionWeights {
     let regions: [ConvRegion]
     private let packed: [[PackedB]]
 
+    /// `pack`: pack every region's weights; `alsoPacking`: regions packed in any case.
     init(_ weights: [UnsafeBufferPointer<Float>], geometry g: ConvGeometry, outputChannels: Int, transposed: Bool,
-         pack: Bool, scratch: Scratch) {
+         pack: Bool, alsoPacking: (ConvRegion) -> Bool = { _ in false }, scratch: Scratch) {
         let regions = g.regions
         self.regions = regions
         packed = weights.map { w in
@@ -58,7 +61,7 @@ struct RegionWeights {
                     gatherRegionWeights(w.baseAddress!, region, of: g, outputChannels: outputChannels, into: rows.baseAddress!)
                     source = UnsafeBufferPointer(rows)
                 }
-                return pack ? PackedB(source, n: n, k: k, transposed: transposed, into: scratch.floats(PackedB.floats(n: n, k: k)))
+                return pack || alsoPacking(region) ? PackedB(source, n: n, k: k, transposed: transposed, into: scratch.floats(PackedB.floats(n: n, k: k)))
                             : PackedB.unpacked(source, n: n, k: k, transposed: transposed)
             }
         }
@@ -70,12 +73,14 @@ struct RegionWeights {
 func convolutionByRegion(
     _ terms: [(input: UnsafeBufferPointer<Float>, weights: UnsafeBufferPointer<Float>)],
     into y: UnsafeMutableBufferPointer<Float>, geometry g: ConvGeometry, outputChannels cout: Int, accumulate: Bool,
-    groups: ImageGroups
+    groups: ImageGroups, interiorInPlace: Bool
 ) {
     let scratch = Scratch()
     defer { scratch.release() }
+    let inPlace = { (region: ConvRegion) in interiorInPlace && g.readsInPlace(region, outputChannels: cout) }
     let weights = RegionWeights(terms.map(\.weights), geometry: g, outputChannels: cout, transposed: false,
-                                pack: groups.count > 1, scratch: scratch)
+                                pack: groups.count > 1, alsoPacking: inPlace, scratch: scratch)
+    let readInPlace = weights.regions.map(inPlace)
     nonisolated(unsafe) let (inputs, output) = (terms.map { $0.input.baseAddress! }, y.baseAddress!)
     groups.forEachGroupInParallel { group, columns in
         let room = Scratch()
@@ -83,6 +88,14 @@ func convolutionByRegion(
         let local = group.geometry
         let compact = room.floats(local.columnRows * cout)
         for (r, region) in weights.regions.enumerated() {
+            if readInPlace[r] {
+                for (t, input) in inputs.enumerated() {
+                    convolveInteriorInPlace(input + group.images.lowerBound * g.imageInputCount, weights: weights[t, r],
+                                            region: region, geometry: local, outputChannels: cout,
+                                            into: output + group.outputs.lowerBound * cout, accumulate: accumulate || t > 0)
+                }
+                continue
+            }
             let rows = local.batch * region.positions
             let width = region.columnWidth(channels: g.inputChannels)
             for (t, input) in inputs.enumerated() {
