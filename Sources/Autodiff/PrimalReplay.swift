@@ -22,6 +22,7 @@ enum PrimalSite: UInt8 {
     case logSoftmax, exp, log, relu, keepPositive, leakyRelu, sigmoid, softplus, square, rsqrt
     case batchNormForward, batchNormBackward
     case convolution, transposedConvolution, convolutionWeightGradient, batchNormMaxPool, batchNormMaxPoolBackward
+    case patchMoments, patchProduct, patchMaskedMoments, stackRows
 }
 
 /// The primal values of one gradient pass, to be replayed by one HVP at the same inputs.

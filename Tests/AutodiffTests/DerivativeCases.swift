@@ -74,6 +74,15 @@ let derivativeCases: [DerivativeCase] = [
     DerivativeCase(name: "conv2D-pad1-by-region", inputs: [([9, 4, 4, 8], .signed), ([3, 3, 8, 2], .signed)]) {
         scalarize(conv2D($0[0], weights: $0[1], stride: 1, padding: .symmetric(1)))
     },
+    // A first layer from the patches' moments (images constant, K = 9 < 12 channels); β ≥ 4 and |γ| ≤ 1.5
+    // keep every output away from ReLU's kink, and the loss is taken around 5 so its terms stay small.
+    DerivativeCase(name: "convBatchNormReLU-patches", inputs: [([3, 3, 1, 12], .signed), ([12], .signed), ([12], .signed)]) {
+        var generator = TestGenerator(seed: 17)
+        let images = $0[0].constant(Tensor.randomUniform(shape: [3, 7, 7, 1], in: 0...1, using: &generator))
+        let y = images.convolvedBatchNormalizedReLU(weights: $0[0], stride: 2, padding: .symmetric(1),
+                                                    offset: $0[1].adding(6), scale: $0[2])
+        return scalarize(y.adding(-5))
+    },
     DerivativeCase(name: "transposedConv2D", inputs: [([1, 2, 2, 3], .signed), ([4, 4, 2, 3], .signed), ([2], .signed)]) {
         scalarize(transposedConv2D($0[0], weights: $0[1], bias: $0[2], outputHeight: 4, outputWidth: 4,
                                    stride: 2, padding: .symmetric(1)))

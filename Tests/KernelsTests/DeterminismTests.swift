@@ -48,20 +48,16 @@ import Testing
                              stride: 2, padding: .symmetric(1))
         let (rows, cout) = (g.columnRows, 64)
         let x = Buffer<Float>.random(g.inputCount, seed: 141, in: 0...1)
-        let w = Buffer<Float>.random(9 * cout, seed: 142), offset = Buffer<Float>.random(cout, seed: 143)
+        let w = Buffer<Float>.random(10 * cout, seed: 142)
         let gradient = Buffer<Float>.random(rows * cout, seed: 144)
-        let (out, patches) = (Buffer<Float>(count: rows * cout), Buffer<Float>(count: rows * 10))
-        let (gram, s) = (Buffer<Float>(count: 81), Buffer<Float>(count: cout))
-        let grads = [Buffer<Float>(count: 9 * cout), Buffer<Float>(count: cout), Buffer<Float>(count: cout)]
+        let (out, patches, gram) = (Buffer<Float>(count: rows * cout), Buffer<Float>(count: rows * 10), Buffer<Float>(count: 81))
+        let moments = Buffer<Float>(count: 10 * cout)
         expectSameForAnyThreadCount {
-            patchBatchNormReLU(x.input, weights: w.input, offset: offset.input, scale: nil, geometry: g, outputChannels: cout,
-                               epsilon: 1e-3, into: out.output, patches: patches.output, gram: gram.output,
-                               inverseStd: s.output)
-            patchBatchNormReLUBackward(gradient.input, output: out.input, patches: patches.input, gram: gram.input,
-                                       inverseStd: s.input, weights: w.input, scale: nil, rows: rows, outputChannels: cout,
-                                       weightGradient: grads[0].output, scaleGradient: grads[1].output,
-                                       offsetGradient: grads[2].output)
-            return out.array + patches.array + gram.array + s.array + grads.flatMap(\.array)
+            patchMoments(x.input, geometry: g, patches: patches.output, gram: gram.output)
+            patchProduct(patches.input, weights: w.input, rows: rows, outputChannels: cout, into: out.output)
+            patchMaskedMoments(gradient.input, mask: out.input, patches: patches.input, rows: rows, outputChannels: cout,
+                               into: moments.output)
+            return out.array + patches.array + gram.array + moments.array
         }
     }
 

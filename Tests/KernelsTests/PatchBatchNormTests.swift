@@ -1,6 +1,7 @@
-// conv → batch norm → ReLU from the patches' moments, and its pullback, against the unfused layer in
-// plain loops (Double statistics), on awkward shapes: one row, odd channel counts, K = 9, 18 and 27,
-// enough rows for several parallel chunks and depth chunks.
+// The patch-moment kernels of a first layer's batch norm (PatchBatchNorm.swift, PatchGram.swift)
+// against plain loops, on awkward shapes: one row, K = 9, 18 and 27, odd channel counts, enough rows
+// for several parallel chunks, Gram blocks and depth chunks. The layer they build is checked against
+// the unfused ops in AutodiffTests (ConvBatchNormReLUTests).
 
 import Kernels
 import Testing
@@ -24,37 +25,52 @@ import Testing
         Shape(batch: 13, size: 28, inputChannels: 1, outputChannels: 64, stride: 2, padding: .symmetric(1)),
     ]
 
-    @Test("forward and pullback match the unfused layer", arguments: shapes, [false, true])
-    func matchesReference(shape: Shape, scaled: Bool) {
+    @Test("patchMoments: centred patches with a column of ones, and their Gram matrix", arguments: shapes)
+    func moments(shape: Shape) {
         let g = shape.geometry
-        let (rows, width, cout) = (g.columnRows, g.columnWidth, shape.outputChannels)
-        let seed = UInt64(rows * 7 + cout)
-        let x = Buffer<Float>.random(g.inputCount, seed: seed, in: 0...1)
-        let w = Buffer<Float>.random(width * cout, seed: seed + 1)
-        let offset = Buffer<Float>.random(cout, seed: seed + 2, in: -0.5...0.5)
-        let scale = Buffer<Float>.random(cout, seed: seed + 3, in: 0.5...2)
-        let gradient = Buffer<Float>.random(rows * cout, seed: seed + 4)
-        let (out, expected) = (Buffer<Float>(count: rows * cout, value: .nan), Buffer<Float>(count: rows * cout, value: .nan))
-        let patches = Buffer<Float>(count: rows * (width + 1), value: .nan)
-        let gram = Buffer<Float>(count: width * width, value: .nan), s = Buffer<Float>(count: cout, value: .nan)
-        patchBatchNormReLU(x.input, weights: w.input, offset: offset.input, scale: scaled ? scale.input : nil, geometry: g,
-                           outputChannels: cout, epsilon: 1e-3, into: out.output, patches: patches.output,
-                           gram: gram.output, inverseStd: s.output)
-        patchBatchNormReLUReference(x.input, weights: w.input, offset: offset.input, scale: scaled ? scale.input : nil,
-                                    geometry: g, outputChannels: cout, epsilon: 1e-3, into: expected.output)
-        #expect(maxRelativeError(out.array, expected.array) < 1e-4)
-        if rows > 1 { #expect(out.array.contains(0) && out.array.contains { $0 > 0 }) }  // the mask matters
+        let (rows, width) = (g.columnRows, g.columnWidth)
+        let x = Buffer<Float>.random(g.inputCount, seed: UInt64(rows), in: 0...1)
+        let patches = (0..<2).map { _ in Buffer<Float>(count: rows * (width + 1), value: .nan) }
+        let gram = (0..<2).map { _ in Buffer<Float>(count: width * width, value: .nan) }
+        patchMoments(x.input, geometry: g, patches: patches[0].output, gram: gram[0].output)
+        patchMomentsReference(x.input, geometry: g, patches: patches[1].output, gram: gram[1].output)
+        #expect(maxRelativeError(patches[0].array, patches[1].array) < 1e-5)
+        #expect(maxRelativeError(gram[0].array, gram[1].array) < 1e-5)
+        if rows > 1 { #expect(gram[0].array.contains { $0 != 0 }) }
+    }
 
-        let grads = (0..<6).map { Buffer<Float>(count: $0 % 3 == 0 ? width * cout : cout, value: .nan) }
-        patchBatchNormReLUBackward(gradient.input, output: out.input, patches: patches.input, gram: gram.input,
-                                   inverseStd: s.input, weights: w.input, scale: scaled ? scale.input : nil, rows: rows,
-                                   outputChannels: cout, weightGradient: grads[0].output, scaleGradient: grads[1].output,
-                                   offsetGradient: grads[2].output)
-        patchBatchNormReLUBackwardReference(gradient.input, output: out.input, x: x.input, weights: w.input,
-                                            scale: scaled ? scale.input : nil, geometry: g, outputChannels: cout,
-                                            epsilon: 1e-3, weightGradient: grads[3].output,
-                                            scaleGradient: grads[4].output, offsetGradient: grads[5].output)
-        for i in 0..<3 { #expect(maxRelativeError(grads[i].array, grads[i + 3].array) < 1e-3, "output \(i)") }
+    @Test("patchProduct: ReLU(P·W), or P·W where a mask is positive", arguments: shapes)
+    func product(shape: Shape) {
+        let g = shape.geometry
+        let (rows, depth, cout) = (g.columnRows, g.columnWidth + 1, shape.outputChannels)
+        let patches = Buffer<Float>.random(rows * depth, seed: UInt64(rows + 1))
+        let weights = Buffer<Float>.random(depth * cout, seed: UInt64(rows + 2))
+        let mask = Buffer<Float>.random(rows * cout, seed: UInt64(rows + 3))
+        let product = Buffer<Float>(count: rows * cout, value: .nan)
+        matmulReference(patches.input, weights.input, into: product.output, m: rows, n: cout, k: depth)
+        let (rectified, masked) = (Buffer<Float>(count: rows * cout, value: .nan), Buffer<Float>(count: rows * cout, value: .nan))
+        patchProduct(patches.input, weights: weights.input, rows: rows, outputChannels: cout, into: rectified.output)
+        patchProduct(patches.input, weights: weights.input, rows: rows, outputChannels: cout, into: masked.output,
+                     keepingWherePositive: mask.input)
+        #expect(maxRelativeError(rectified.array, product.array.map { max($0, 0) }) < 1e-5)
+        #expect(maxRelativeError(masked.array, zip(product.array, mask.array).map { $1 > 0 ? $0 : 0 }) < 1e-5)
+        if rows > 1 { #expect(rectified.array.contains(0) && rectified.array.contains { $0 > 0 }) }
+    }
+
+    @Test("patchMaskedMoments: Pᵀ·(ḡ where the mask is positive)", arguments: shapes)
+    func maskedMoments(shape: Shape) {
+        let g = shape.geometry
+        let (rows, depth, cout) = (g.columnRows, g.columnWidth + 1, shape.outputChannels)
+        let patches = Buffer<Float>.random(rows * depth, seed: UInt64(rows + 4))
+        let gradient = Buffer<Float>.random(rows * cout, seed: UInt64(rows + 5))
+        let mask = Buffer<Float>.random(rows * cout, seed: UInt64(rows + 6))
+        let maskedGradient = Buffer<Float>(zip(gradient.array, mask.array).map { $1 > 0 ? $0 : 0 })
+        let (moments, expected) = (Buffer<Float>(count: depth * cout, value: .nan), Buffer<Float>(count: depth * cout, value: .nan))
+        patchMaskedMoments(gradient.input, mask: mask.input, patches: patches.input, rows: rows, outputChannels: cout,
+                           into: moments.output)
+        matmulReference(patches.input, maskedGradient.input, into: expected.output, m: depth, n: cout, k: rows,
+                        transposeA: true)
+        #expect(maxRelativeError(moments.array, expected.array) < 1e-4)
     }
 
     @Test("the policy: patches shorter than the output channels and within the deep path")
