@@ -39,13 +39,20 @@ import Testing
         if rows > 1 { #expect(gram[0].array.contains { $0 != 0 }) }
     }
 
-    @Test("patchProduct: ReLU(P·W), or P·W where a mask is positive", arguments: shapes)
-    func product(shape: Shape) {
+    /// Random patches [rows × (K+1)], a random [rows × cout] map and a mask of the same size.
+    func operands(_ shape: Shape, seed: Int) -> (rows: Int, depth: Int, cout: Int, patches: Buffer<Float>,
+                                                  map: Buffer<Float>, mask: Buffer<Float>) {
         let g = shape.geometry
         let (rows, depth, cout) = (g.columnRows, g.columnWidth + 1, shape.outputChannels)
-        let patches = Buffer<Float>.random(rows * depth, seed: UInt64(rows + 1))
-        let weights = Buffer<Float>.random(depth * cout, seed: UInt64(rows + 2))
-        let mask = Buffer<Float>.random(rows * cout, seed: UInt64(rows + 3))
+        return (rows, depth, cout, Buffer<Float>.random(rows * depth, seed: UInt64(rows + seed)),
+                Buffer<Float>.random(rows * cout, seed: UInt64(rows + seed + 1)),
+                Buffer<Float>.random(rows * cout, seed: UInt64(rows + seed + 2)))
+    }
+
+    @Test("patchProduct: ReLU(P·W), or P·W where a mask is positive", arguments: shapes)
+    func product(shape: Shape) {
+        let (rows, depth, cout, patches, _, mask) = operands(shape, seed: 1)
+        let weights = Buffer<Float>.random(depth * cout, seed: UInt64(rows + 9))
         let product = Buffer<Float>(count: rows * cout, value: .nan)
         matmulReference(patches.input, weights.input, into: product.output, m: rows, n: cout, k: depth)
         let (rectified, masked) = (Buffer<Float>(count: rows * cout, value: .nan), Buffer<Float>(count: rows * cout, value: .nan))
@@ -59,11 +66,7 @@ import Testing
 
     @Test("patchMaskedMoments: Pᵀ·(ḡ where the mask is positive)", arguments: shapes)
     func maskedMoments(shape: Shape) {
-        let g = shape.geometry
-        let (rows, depth, cout) = (g.columnRows, g.columnWidth + 1, shape.outputChannels)
-        let patches = Buffer<Float>.random(rows * depth, seed: UInt64(rows + 4))
-        let gradient = Buffer<Float>.random(rows * cout, seed: UInt64(rows + 5))
-        let mask = Buffer<Float>.random(rows * cout, seed: UInt64(rows + 6))
+        let (rows, depth, cout, patches, gradient, mask) = operands(shape, seed: 4)
         let maskedGradient = Buffer<Float>(zip(gradient.array, mask.array).map { $1 > 0 ? $0 : 0 })
         let (moments, expected) = (Buffer<Float>(count: depth * cout, value: .nan), Buffer<Float>(count: depth * cout, value: .nan))
         patchMaskedMoments(gradient.input, mask: mask.input, patches: patches.input, rows: rows, outputChannels: cout,
