@@ -6,7 +6,7 @@
 //   s = (colsum(W ⊙ ΣW)/rows + ε)^(-1/2)      W̃ = W·diag(s)      gain = γ ⊙ s                [K×cout], [cout]
 //   out = ReLU([P_c | 1] · [W·diag(gain); β])                                               (patchProduct)
 //   pullback, G = ḡ ⊙ [out > 0]:  [Q; σ] = [P_c | 1]ᵀ·G                                    (patchMaskedMoments)
-//       β̄ = σ    γ̄ = colsum(W̃ ⊙ Q)    W̄ = diag-scaled gain ⊙ (Q − ΣW̃ ⊙ γ̄/rows)
+//       β̄ = σ    γ̄ = colsum(W̃ ⊙ Q)    W̄ = gain ⊙ (Q − ΣW̃ ⊙ γ̄/rows)     (gain, γ̄ repeated down the K rows)
 //
 // Everything but the two big products is K×cout algebra written with Dual ops, and the two products
 // are linear in their Dual argument (the mask held constant, as `relu` does), so JVPs and
@@ -42,8 +42,8 @@ extension Variable {
         // Plain values only in the pullback: a closure holding a Variable would retain the tape.
         let (hasScale, hasOffset, weightShape) = (scale != nil, offset != nil, weights.shape)
         let inputs = [self, weights] + [scale, offset].compactMap { $0 }
-        return tape.record(output.reshaped(to: [g.batch, g.outputHeight, g.outputWidth, cout]), inputs: inputs) { g, _ in
-            let grads = layer.pullback(g.reshaped(to: [layer.rows, cout]), output: output.value)
+        return tape.record(output.reshaped(to: [g.batch, g.outputHeight, g.outputWidth, cout]), inputs: inputs) { cotangent, _ in
+            let grads = layer.pullback(cotangent.reshaped(to: [layer.rows, cout]), output: output.value)
             var result: [Dual?] = [nil, grads.weights.reshaped(to: weightShape)]
             if hasScale { result.append(grads.scale) }
             if hasOffset { result.append(grads.offset) }
