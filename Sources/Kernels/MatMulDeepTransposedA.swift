@@ -15,7 +15,7 @@
 /// (8 accumulators), then 2 × 8, then single columns; an odd last row takes 1 × 64 tiles first.
 /// - Complexity: O(m·n·k) flops; O(chunks·m·n) extra memory.
 ///
-/// With a `mask` [k×n], B counts only where mask > 0 (0 elsewhere): `patchBatchNormReLUBackward`
+/// With a `mask` [k×n], B counts only where mask > 0 (0 elsewhere): `patchMaskedMoments`
 /// multiplies by ḡ ⊙ [y > 0] without storing it. Each block of depth steps is masked once, into
 /// a buffer in L1, before its tiles run.
 func matmulDeepTransposedA(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
