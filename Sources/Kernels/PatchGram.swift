@@ -8,17 +8,17 @@ func patchGram(_ p: UnsafePointer<Float>, rows: Int, width: Int, into gram: Unsa
     let stride = width + 1
     let vectors = (stride + 7) / 8  // SIMD8 lanes covering a patch row
     var totals = [Double](repeating: 0, count: width * width)
+    // Rows read in place: the loads below read `vectors`·8 floats from each row, past its end (into
+    // the next rows, unused); the rows whose reads would pass the buffer's end are copied first.
+    let inPlaceEnd = max(0, rows - ceilDiv(vectors * 8, stride) + 1)
     withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: width * vectors + vectors) { buffer in
-        let (sums, lastRow) = (buffer.baseAddress!, buffer.baseAddress! + width * vectors)
-        // The last patch row, copied with zero padding: the loads below read `vectors`·8 floats from
-        // each row, past its end (into the next row, unused) and, for the last row, past the buffer.
-        let copy = UnsafeMutableRawPointer(lastRow).assumingMemoryBound(to: Float.self)
+        let (sums, padded) = (buffer.baseAddress!, buffer.baseAddress! + width * vectors)
+        let copy = UnsafeMutableRawPointer(padded).assumingMemoryBound(to: Float.self)
         copy.initialize(repeating: 0, count: vectors * 8)
-        copy.update(from: p + (rows - 1) * stride, count: stride)
         for blockStart in Swift.stride(from: 0, to: rows, by: 256) {
             let block = blockStart ..< min(rows, blockStart + 256)
             for i in 0..<(width * vectors) { sums[i] = .zero }
-            let inPlace = block.lowerBound ..< min(block.upperBound, rows - 1)
+            let inPlace = block.lowerBound ..< max(block.lowerBound, min(block.upperBound, inPlaceEnd))
             var first = 0
             if vectors == 2 {
                 while first < width {  // 4 Gram rows × 16 lanes in 8 registers
@@ -28,7 +28,10 @@ func patchGram(_ p: UnsafePointer<Float>, rows: Int, width: Int, into gram: Unsa
                 first = width
             }
             for r in inPlace { gramRow(p + r * stride, from: first, width: width, vectors: vectors, into: sums) }
-            if block.upperBound == rows { gramRow(UnsafePointer(copy), from: 0, width: width, vectors: vectors, into: sums) }
+            for r in inPlace.upperBound ..< block.upperBound {
+                copy.update(from: p + r * stride, count: stride)
+                gramRow(UnsafePointer(copy), from: 0, width: width, vectors: vectors, into: sums)
+            }
             for i in 0..<width {
                 let lanes = UnsafeRawPointer(sums + i * vectors).assumingMemoryBound(to: Float.self)
                 for j in 0..<width { totals[i * width + j] += Double(lanes[j]) }

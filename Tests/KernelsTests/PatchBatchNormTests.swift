@@ -10,11 +10,12 @@ import Testing
     struct Shape: Sendable, CustomStringConvertible {
         let batch, size, inputChannels, outputChannels, stride: Int
         let padding: Padding
+        var kernel = 3
         var geometry: ConvGeometry {
             ConvGeometry(batch: batch, inputHeight: size, inputWidth: size, inputChannels: inputChannels,
-                         kernelHeight: 3, kernelWidth: 3, stride: stride, padding: padding)
+                         kernelHeight: kernel, kernelWidth: kernel, stride: stride, padding: padding)
         }
-        var description: String { "\(batch)×\(size)²×\(inputChannels) → \(outputChannels) stride \(stride)" }
+        var description: String { "\(batch)×\(size)²×\(inputChannels) → \(outputChannels) k\(kernel) stride \(stride)" }
     }
 
     static let shapes = [
@@ -23,6 +24,9 @@ import Testing
         Shape(batch: 5, size: 9, inputChannels: 3, outputChannels: 33, stride: 1, padding: .same),
         Shape(batch: 2, size: 7, inputChannels: 2, outputChannels: 65, stride: 2, padding: .valid),
         Shape(batch: 13, size: 28, inputChannels: 1, outputChannels: 64, stride: 2, padding: .symmetric(1)),
+        // K = 1 and 2: patch rows of 2 and 3 floats, so the Gram's 8-float loads pass several rows' ends.
+        Shape(batch: 3, size: 5, inputChannels: 1, outputChannels: 5, stride: 1, padding: .valid, kernel: 1),
+        Shape(batch: 2, size: 6, inputChannels: 2, outputChannels: 7, stride: 2, padding: .valid, kernel: 1),
     ]
 
     @Test("patchMoments: centred patches with a column of ones, and their Gram matrix", arguments: shapes)
