@@ -61,8 +61,8 @@ struct RegionWeights {
                     gatherRegionWeights(w.baseAddress!, region, of: g, outputChannels: outputChannels, into: rows.baseAddress!)
                     source = UnsafeBufferPointer(rows)
                 }
-                return pack || alsoPacking(region) ? PackedB(source, n: n, k: k, transposed: transposed, into: scratch.floats(PackedB.floats(n: n, k: k)))
-                            : PackedB.unpacked(source, n: n, k: k, transposed: transposed)
+                guard pack || alsoPacking(region) else { return PackedB.unpacked(source, n: n, k: k, transposed: transposed) }
+                return PackedB(source, n: n, k: k, transposed: transposed, into: scratch.floats(PackedB.floats(n: n, k: k)))
             }
         }
     }
