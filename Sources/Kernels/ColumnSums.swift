@@ -25,6 +25,22 @@ struct MaskedRowValues: RowValues {
     @inline(__always) func scalar(at offset: Int) -> Float { mask[offset] > 0 ? x[offset] : 0 }
 }
 
+/// out[i] = mask[i] > 0 ? x[i] : 0 for i < count, on this thread (the bits of `keepWherePositive`);
+/// out may be x (in place).
+func copyKeepingWherePositive(_ x: UnsafePointer<Float>, _ mask: UnsafePointer<Float>,
+                              into out: UnsafeMutablePointer<Float>, count: Int) {
+    let values = MaskedRowValues(x: x, mask: mask)
+    var i = 0
+    while i + 8 <= count {
+        store8(values.vector(at: i), out + i)
+        i += 8
+    }
+    while i < count {
+        out[i] = values.scalar(at: i)
+        i += 1
+    }
+}
+
 /// What one row adds to a channel's sum: the sum so far, the element's offset r·channels + c in x,
 /// and its channel c.
 protocol ColumnTerm {

@@ -27,7 +27,7 @@ let interiorImagesPerBlock = 4
 
 /// y[positions of `region`] (+ when `accumulate`)= conv(x, W) there, for the images of `g`, with W
 /// packed (`weights.panels`, all of k). Requires `g.readsInPlace(region, outputChannels:)`.
-/// - Complexity: O(images · region positions · k · cout) flops; no extra memory beyond 96 floats.
+/// - Complexity: O(images · region positions · k · cout) flops; 96 floats of scratch.
 func convolveInteriorInPlace(_ x: UnsafePointer<Float>, weights: PackedB, region: ConvRegion, geometry g: ConvGeometry,
                              outputChannels cout: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
     precondition(g.readsInPlace(region, outputChannels: cout) && weights.k == g.columnWidth && weights.n == cout,
@@ -37,27 +37,27 @@ func convolveInteriorInPlace(_ x: UnsafePointer<Float>, weights: PackedB, region
     let rowStride = g.strideWidth * g.inputChannels
     let (inputRow, imageInput) = (g.inputWidth * g.inputChannels, g.imageInputCount)
     let imageOutput = g.outputHeight * g.outputWidth * cout
-    var scratch = [Float](repeating: 0, count: microRows * microColumns)
-    scratch.withUnsafeMutableBufferPointer { scratch in
-        // A few images at a time: their inputs stay in L2 while each B micro-panel serves all their tiles.
-        for first in stride(from: 0, to: g.batch, by: interiorImagesPerBlock) {
-            for pass in 0..<g.kernelHeight {
-                let addToC = accumulate || pass > 0
-                for jr in 0..<ceilDiv(cout, microColumns) {
-                    let b = panels + jr * microColumns * weights.k + pass * depth * microColumns
-                    let columns = min(microColumns, cout - jr * microColumns)
-                    for image in first ..< min(g.batch, first + interiorImagesPerBlock) {
-                        for oy in region.rows.outputs {
-                            let windowRow = oy * g.strideHeight - g.padTop + pass
-                            for ox in stride(from: region.columns.outputs.lowerBound, to: region.columns.outputs.upperBound,
-                                             by: microRows) {
-                                let a = x + image * imageInput + windowRow * inputRow
-                                    + (ox * g.strideWidth - g.padLeft) * g.inputChannels
-                                let c = y + image * imageOutput + (oy * g.outputWidth + ox) * cout + jr * microColumns
-                                microTile(depth: depth, a: a, layout: .rowMajor(rowStride: rowStride), b: b,
-                                          ldb: microColumns, c: c, ldc: cout, rows: microRows, columns: columns,
-                                          addToC: addToC, scratch: scratch.baseAddress!)
-                            }
+    let room = Scratch()
+    defer { room.release() }
+    let scratch = room.floats(microRows * microColumns)
+    // A few images at a time: their inputs stay in L2 while each B micro-panel serves all their tiles.
+    for first in stride(from: 0, to: g.batch, by: interiorImagesPerBlock) {
+        for pass in 0..<g.kernelHeight {
+            let addToC = accumulate || pass > 0
+            for jr in 0..<ceilDiv(cout, microColumns) {
+                let b = panels + jr * microColumns * weights.k + pass * depth * microColumns
+                let columns = min(microColumns, cout - jr * microColumns)
+                for image in first ..< min(g.batch, first + interiorImagesPerBlock) {
+                    for oy in region.rows.outputs {
+                        let windowRow = oy * g.strideHeight - g.padTop + pass
+                        for ox in stride(from: region.columns.outputs.lowerBound, to: region.columns.outputs.upperBound,
+                                         by: microRows) {
+                            let a = x + image * imageInput + windowRow * inputRow
+                                + (ox * g.strideWidth - g.padLeft) * g.inputChannels
+                            let c = y + image * imageOutput + (oy * g.outputWidth + ox) * cout + jr * microColumns
+                            microTile(depth: depth, a: a, layout: .rowMajor(rowStride: rowStride), b: b,
+                                      ldb: microColumns, c: c, ldc: cout, rows: microRows, columns: columns,
+                                      addToC: addToC, scratch: scratch.baseAddress!)
                         }
                     }
                 }

@@ -68,7 +68,7 @@ private struct DeepTransposedBlocks {
             // The block's rows of B: in place, or masked into `masked`.
             var bRows = b + start * n
             if let mask, let masked {
-                maskRows(bRows, mask + start * n, into: masked, count: count * n)
+                copyKeepingWherePositive(bRows, mask + start * n, into: masked, count: count * n)
                 bRows = UnsafePointer(masked)
             }
             let block = Block(a: a + start * m, b: bRows, count: count)
@@ -180,20 +180,5 @@ private struct DeepTransposedBlocks {
             pb += n
         }
         sum[row * n + column] = s
-    }
-}
-
-/// out[i] = mask[i] > 0 ? x[i] : 0 for i < count, on this thread (the bits of `keepWherePositive`).
-private func maskRows(_ x: UnsafePointer<Float>, _ mask: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
-                      count: Int) {
-    let values = MaskedRowValues(x: x, mask: mask)
-    var i = 0
-    while i + 8 <= count {
-        store8(values.vector(at: i), out + i)
-        i += 8
-    }
-    while i < count {
-        out[i] = values.scalar(at: i)
-        i += 1
     }
 }

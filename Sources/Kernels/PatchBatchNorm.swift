@@ -59,7 +59,8 @@ public func patchProduct(_ patches: UnsafeBufferPointer<Float>, weights: UnsafeB
         matmul(UnsafeBufferPointer(start: sp + range.lowerBound * depth, count: range.count * depth), packed, into: block,
                m: range.count)
         if let sm {
-            keepInPlace(block, where: sm + range.lowerBound * cout)
+            copyKeepingWherePositive(block.baseAddress!, sm + range.lowerBound * cout, into: block.baseAddress!,
+                                     count: block.count)
         } else {
             rectifyInPlace(block)
         }
@@ -101,21 +102,6 @@ private func rectifyInPlace(_ x: UnsafeMutableBufferPointer<Float>) {
     }
     while i < x.count {
         if p[i] < 0 { p[i] = 0 }
-        i += 1
-    }
-}
-
-/// x = mask > 0 ? x : 0 in place (the bits of `keepWherePositive`).
-private func keepInPlace(_ x: UnsafeMutableBufferPointer<Float>, where mask: UnsafePointer<Float>) {
-    let p = x.baseAddress!
-    let values = MaskedRowValues(x: p, mask: mask)
-    var i = 0
-    while i + 8 <= x.count {
-        store8(values.vector(at: i), p + i)
-        i += 8
-    }
-    while i < x.count {
-        p[i] = values.scalar(at: i)
         i += 1
     }
 }
