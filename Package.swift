@@ -18,6 +18,12 @@ import Foundation
 // machine has both features, and keeps the generic target otherwise. On arm64, NEON (with FMA)
 // is part of the baseline and needs no flag.
 //
+// `-fno-math-errno` (for the C declarations the standard library's `squareRoot()` goes through)
+// lets `SIMD8<Float>.squareRoot()` become one `vsqrtps`: with errno kept, each lane was a
+// scalar square root with a branch to libm's `sqrtf` for negative inputs, and the divisions around it
+// were split into lanes too (Adam's step ran 8 scalar roots per vector). The root is IEEE's
+// correctly rounded one either way; only errno, which Swift never reads, is no longer set.
+//
 // METALEARN_TARGET_CPU overrides the choice: `x86-64` builds a portable (slow) binary,
 // `native` or any LLVM CPU name targets that CPU. A binary built for `haswell` refuses to start
 // on a CPU without AVX2+FMA with a clear message (see `CPUFeatures.swift`) instead of
@@ -38,11 +44,11 @@ func vectorSettings() -> [SwiftSetting] {
         #endif
     }
     #endif
-    var settings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", cpu])]
+    var settings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", cpu, "-Xcc", "-fno-math-errno"])]
     if cpu != "x86-64" { settings.append(.define("METALEARN_REQUIRES_AVX2")) }
     return settings
     #else
-    return []
+    return [.unsafeFlags(["-Xcc", "-fno-math-errno"])]
     #endif
 }
 
