@@ -22,7 +22,8 @@ import Foundation
 // lets `SIMD8<Float>.squareRoot()` become one `vsqrtps`: with errno kept, each lane was a
 // scalar square root with a branch to libm's `sqrtf` for negative inputs, and the divisions around it
 // were split into lanes too (Adam's step ran 8 scalar roots per vector). The root is IEEE's
-// correctly rounded one either way; only errno, which Swift never reads, is no longer set.
+// correctly rounded one either way; only errno, which Swift never reads, is no longer set. (x86-64
+// only, where the target CPU already needs unsafe flags; Apple's libm never sets errno anyway.)
 //
 // METALEARN_TARGET_CPU overrides the choice: `x86-64` builds a portable (slow) binary,
 // `native` or any LLVM CPU name targets that CPU. A binary built for `haswell` refuses to start
@@ -48,7 +49,7 @@ func vectorSettings() -> [SwiftSetting] {
     if cpu != "x86-64" { settings.append(.define("METALEARN_REQUIRES_AVX2")) }
     return settings
     #else
-    return [.unsafeFlags(["-Xcc", "-fno-math-errno"])]
+    return []  // no unsafe flags, so the package stays usable as a dependency (arm64 Linux keeps errno)
     #endif
 }
 
