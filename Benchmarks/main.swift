@@ -1,4 +1,4 @@
-// `swift run -c release Benchmarks [--list] [--quiet-gate GFLOPS] [name ...]`: runs all or the named
+// `swift run -c release Benchmarks [--list] [--quiet-gate GFLOPS] [--profile-products] [name ...]`: runs all or the named
 // benchmarks (a name given twice runs twice) and prints one JSON line per result. To add a benchmark,
 // write one file defining a `Benchmark` and list it below.
 
@@ -29,9 +29,11 @@ let allBenchmarks: [Benchmark] = [
 ] + metaStepBenchmarks + [tamlBenchmark]
 
 @MainActor func printUsage() {
-    print("usage: Benchmarks [--list] [--quiet-gate GFLOPS] [name ...]   (no name runs every benchmark)")
+    print("usage: Benchmarks [--list] [--quiet-gate GFLOPS] [--profile-products] [name ...]   (no name runs every benchmark)")
     print("  --quiet-gate GFLOPS  before each benchmark, probe a 1024³ GEMM every 20 s until it reaches")
     print("                       GFLOPS (at most 30 min), probe again after it, and add both rates to its lines")
+    print("  --profile-products   after each benchmark, print to standard error the matrix products it ran:")
+    print("                       calls, share of the time and rate per shape (timing each call costs a little)")
     for benchmark in allBenchmarks { print("  \(benchmark.name.padding(toLength: 13, withPad: " ", startingAt: 0)) \(benchmark.summary)") }
 }
 
@@ -59,8 +61,11 @@ if let position = arguments.firstIndex(of: "--quiet-gate") {
     gate = QuietGate(minimumGFLOPS: value)
     arguments.removeSubrange(position...(position + 1))
 }
+let profileProducts = arguments.contains("--profile-products")
+arguments.removeAll { $0 == "--profile-products" }
 if let flag = arguments.first(where: { $0.hasPrefix("-") }) {
-    fail("Benchmarks: unknown option '\(flag)'. Use --list, --help, --quiet-gate GFLOPS, or benchmark names.", status: 2)
+    fail("Benchmarks: unknown option '\(flag)'. Use --list, --help, --quiet-gate GFLOPS, --profile-products, or benchmark names.",
+         status: 2)
 }
 var selected: [Benchmark] = []
 for name in arguments {
@@ -75,11 +80,16 @@ if selected.isEmpty { selected = allBenchmarks }
 
 Memory.keepFreedTensorMemory()
 let context = RunContext.current()
+ProductProfile.isEnabled = profileProducts
 for benchmark in selected {
     do {
+        ProductProfile.reset()
         for result in try gate.map({ try $0.run(benchmark.run) }) ?? benchmark.run() {
             print(result.jsonLine(context))
             fflush(nil)  // flush stdout now, so lines appear as results come in
+        }
+        if profileProducts {
+            FileHandle.standardError.write(Data(productReport(benchmark.name, entries: ProductProfile.entries()).utf8))
         }
     } catch {
         fail("Benchmarks: \(benchmark.name) FAILED: \(error)", status: 1)

@@ -32,6 +32,16 @@ func convolveInteriorInPlace(_ x: UnsafePointer<Float>, weights: PackedB, region
                              outputChannels cout: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
     precondition(g.readsInPlace(region, outputChannels: cout) && weights.k == g.columnWidth && weights.n == cout,
                  "convolveInteriorInPlace: the region or the weights do not fit")
+    ProductProfile.measure(.init(m: g.batch * region.positions, n: cout, k: g.columnWidth, transposeA: false,
+                                 transposeB: false, algorithm: "conv interior")) {
+        convolveInteriorTiles(x, weights: weights, region: region, geometry: g, outputChannels: cout, into: y,
+                              accumulate: accumulate)
+    }
+}
+
+/// `convolveInteriorInPlace`'s tiles.
+private func convolveInteriorTiles(_ x: UnsafePointer<Float>, weights: PackedB, region: ConvRegion, geometry g: ConvGeometry,
+                                   outputChannels cout: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
     let panels = weights.panels!
     let depth = g.kernelWidth * g.inputChannels
     let rowStride = g.strideWidth * g.inputChannels

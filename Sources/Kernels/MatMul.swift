@@ -35,6 +35,15 @@ enum MatMulPath {
     case packed
     /// `matmulDeepTransposedA`: transposeA without transposeB only.
     case deepTransposedA
+
+    /// The algorithm's name in `ProductProfile`.
+    var profileName: String {
+        switch self {
+        case .automatic, .packed: "packed"
+        case .direct: "direct"
+        case .deepTransposedA: "deep"
+        }
+    }
 }
 
 /// `matmul` with the algorithm chosen by `path`, on `threads` threads (1 = serial). Tests pass
@@ -50,16 +59,20 @@ func matmul(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>,
     }
     let chosen = path == .automatic ? automaticPath(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB) : path
     let threads = productThreads(m: m, n: n, k: k, available: threads)
-    switch chosen {
-    case .deepTransposedA:
-        precondition(transposeA && !transposeB, "matmul: the deep path needs transposeA and a row-major B")
-        matmulDeepTransposedA(pa, pb, pc, m: m, n: n, k: k, accumulate: accumulate, threads: threads)
-    case .direct:
-        matmulDirect(pa, pb, pc, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
-                     accumulate: accumulate)
-    case .packed, .automatic:
-        matmulPacked(pa, pb, pc, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
-                     accumulate: accumulate, threads: threads)
+    let shape = { ProductProfile.Shape(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
+                                       algorithm: chosen.profileName) }
+    ProductProfile.measure(shape()) {
+        switch chosen {
+        case .deepTransposedA:
+            precondition(transposeA && !transposeB, "matmul: the deep path needs transposeA and a row-major B")
+            matmulDeepTransposedA(pa, pb, pc, m: m, n: n, k: k, accumulate: accumulate, threads: threads)
+        case .direct:
+            matmulDirect(pa, pb, pc, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
+                         accumulate: accumulate)
+        case .packed, .automatic:
+            matmulPacked(pa, pb, pc, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
+                         accumulate: accumulate, threads: threads)
+        }
     }
 }
 

@@ -57,7 +57,9 @@ func matmul(_ a: UnsafeBufferPointer<Float>, _ b: PackedB, into c: UnsafeMutable
         matmul(a, b.source, into: c, m: m, n: n, k: k, transposeB: b.transposed, accumulate: accumulate)
         return
     }
-    matmulPacked(a.baseAddress!, b.source.baseAddress!, c.baseAddress!, m: m, n: n, k: k, transposeA: false,
-                 transposeB: b.transposed, accumulate: accumulate,
-                 threads: productThreads(m: m, n: n, k: k, available: Parallelism.threads), prepackedB: panels)
+    ProductProfile.measure(.init(m: m, n: n, k: k, transposeA: false, transposeB: b.transposed, algorithm: "prepacked")) {
+        matmulPacked(a.baseAddress!, b.source.baseAddress!, c.baseAddress!, m: m, n: n, k: k, transposeA: false,
+                     transposeB: b.transposed, accumulate: accumulate,
+                     threads: productThreads(m: m, n: n, k: k, available: Parallelism.threads), prepackedB: panels)
+    }
 }

@@ -80,9 +80,11 @@ public func patchMaskedMoments(_ gradient: UnsafeBufferPointer<Float>, mask: Uns
         moments.update(repeating: 0)
         return
     }
-    matmulDeepTransposedA(patches.baseAddress!, gradient.baseAddress!, moments.baseAddress!, m: depth, n: cout, k: rows,
-                          accumulate: false, threads: productThreads(m: depth, n: cout, k: rows, available: Parallelism.threads),
-                          mask: mask.baseAddress!)
+    ProductProfile.measure(.init(m: depth, n: cout, k: rows, transposeA: true, transposeB: false, algorithm: "deep, masked")) {
+        matmulDeepTransposedA(patches.baseAddress!, gradient.baseAddress!, moments.baseAddress!, m: depth, n: cout, k: rows,
+                              accumulate: false, threads: productThreads(m: depth, n: cout, k: rows, available: Parallelism.threads),
+                              mask: mask.baseAddress!)
+    }
 }
 
 /// Whether the patch-moment kernels are the cheaper way for a layer: patches shorter than the output
