@@ -16,6 +16,10 @@ enum MatMulBlocking {
     static let directFlops = 2 * 24 * 24 * 24
     /// Depth passes at most this deep sweep C row panel by row panel (`multiplyBlock`).
     static let maxDepthForRowOrder = 32
+    /// MC for a product no deeper than `maxDepthForRowOrder`: its A block (at most 126 KiB) is read once
+    /// while C is swept, so the block need not stay in L2 for reuse, and longer blocks mean fewer tasks
+    /// to hand out (W2's layer-1 forward 15680×9×64: 109 tasks → 16, 119 → 124 GFLOP/s on 2 threads).
+    static let maxRowsForShallowDepth = 1008
     /// Problems with 2·m·n·k below this many flops run on one thread (task start-up costs ~10 µs).
     static let parallelFlops = 2 << 20
     /// Cut C into at least this many tasks when the shape allows it, so 2 threads balance well.
@@ -82,7 +86,8 @@ struct MatMulPlan {
         // MC: equal row blocks, at most maxRows, more of them when that gives targetTasks. A deep
         // product with a transposed A (a weight gradient) keeps its rows together instead, so each
         // depth step reads long runs of stored A, and gets its tasks from depth chunks below.
-        let rowBlocksBySize = ceilDiv(m, MatMulBlocking.maxRows)
+        let shallow = k <= MatMulBlocking.maxDepthForRowOrder
+        let rowBlocksBySize = ceilDiv(m, shallow ? MatMulBlocking.maxRowsForShallowDepth : MatMulBlocking.maxRows)
         let rowBlocksForTasks = min(MatMulBlocking.targetTasks, ceilDiv(m, MatMulBlocking.minRows))
         let deepTransposedA = transposeA && k >= MatMulBlocking.minDepthPerRowForChunks * m
         let rowBlocks = deepTransposedA ? rowBlocksBySize : max(rowBlocksBySize, rowBlocksForTasks)
