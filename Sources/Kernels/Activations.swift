@@ -71,8 +71,16 @@ public func elu(_ x: UnsafeBufferPointer<Float>, alpha: Float, into out: UnsafeM
 /// out = max(x, 0)
 public func relu(_ x: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>) {
     precondition(x.count == out.count, "relu: x has \(x.count) elements but out has \(out.count)")
-    mapUnary(x, out, { $0.replacing(with: 0, where: .zero .> $0) }, { $0 < 0 ? 0 : $0 })
+    mapUnary(x, out, { rectified($0) }, { rectified($0) })
 }
+
+/// max(v, 0) lane by lane: negative lanes become 0; NaN and −0 stay as they are.
+@inline(__always)
+func rectified(_ v: SIMD8<Float>) -> SIMD8<Float> { v.replacing(with: 0, where: .zero .> v) }
+
+/// max(x, 0), keeping NaN and −0 (the lanes of `rectified(_: SIMD8<Float>)`).
+@inline(__always)
+func rectified(_ x: Float) -> Float { x < 0 ? 0 : x }
 
 /// out = x > 0 ? x : slope·x
 public func leakyRelu(_ x: UnsafeBufferPointer<Float>, slope: Float, into out: UnsafeMutableBufferPointer<Float>) {

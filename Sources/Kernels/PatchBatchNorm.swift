@@ -93,17 +93,17 @@ public func patchBatchNormPays(patchSize: Int, outputChannels: Int) -> Bool {
     patchSize < outputChannels && patchSize + 1 <= MatMulBlocking.maxRowsForDeepPath
 }
 
-/// x = max(x, 0) in place, NaN kept (the same bits as `relu`).
+/// x = max(x, 0) in place on the calling thread (`relu`'s lanes; `relu` itself splits its work across
+/// threads, and this runs inside a chunk that is already one thread's share).
 private func rectifyInPlace(_ x: UnsafeMutableBufferPointer<Float>) {
     let p = x.baseAddress!
     var i = 0
     while i + 8 <= x.count {
-        let v = load8(p + i)
-        store8(v.replacing(with: 0, where: .zero .> v), p + i)
+        store8(rectified(load8(p + i)), p + i)
         i += 8
     }
     while i < x.count {
-        if p[i] < 0 { p[i] = 0 }
+        p[i] = rectified(p[i])
         i += 1
     }
 }
