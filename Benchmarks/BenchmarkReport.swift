@@ -55,8 +55,9 @@ struct RunContext {
     let date: String
     let machine: String
 
-    /// Reads the thread count, the short git commit ("unknown" outside a repository), the date
-    /// (ISO 8601, UTC) and the CPU model with its core count.
+    /// Reads the thread count, the short git commit of the checkout this executable was built in
+    /// ("…-modified" when its sources have uncommitted changes, "unknown" for a copy outside a
+    /// checkout), the date (ISO 8601, UTC) and the CPU model with its core count.
     static func current() -> RunContext {
         RunContext(threads: Parallelism.threads, commit: gitCommit() ?? "unknown",
                    date: ISO8601DateFormatter().string(from: Date()),
@@ -64,11 +65,16 @@ struct RunContext {
     }
 }
 
-/// `git rev-parse --short HEAD` in the current directory, or nil when git or the repository is missing.
+/// `git describe --always --dirty=-modified` run in the executable's directory (`.build/release` of
+/// the checkout that built it; not the current directory, which may be another repository), or nil
+/// when git or the repository is missing. The suffix says the working tree differs from the commit,
+/// so a result is not credited to code it did not run.
 private func gitCommit() -> String? {
+    guard let executable = Bundle.main.executableURL else { return nil }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["git", "rev-parse", "--short", "HEAD"]
+    process.arguments = ["git", "-C", executable.resolvingSymlinksInPath().deletingLastPathComponent().path,
+                         "describe", "--always", "--dirty=-modified", "--abbrev=7"]
     let output = Pipe()
     process.standardOutput = output
     process.standardError = FileHandle.nullDevice
