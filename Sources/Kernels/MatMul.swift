@@ -59,9 +59,8 @@ func matmul(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>,
     }
     let chosen = path == .automatic ? automaticPath(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB) : path
     let threads = productThreads(m: m, n: n, k: k, available: threads)
-    let shape = { ProductProfile.Shape(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
-                                       algorithm: chosen.profileName) }
-    ProductProfile.measure(shape()) {
+    ProductProfile.measure(.init(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
+                                 algorithm: chosen.profileName)) {
         switch chosen {
         case .deepTransposedA:
             precondition(transposeA && !transposeB, "matmul: the deep path needs transposeA and a row-major B")
