@@ -65,16 +65,24 @@ struct RunContext {
     }
 }
 
-/// `git describe --always --dirty=-modified` run in the executable's directory (`.build/release` of
-/// the checkout that built it; not the current directory, which may be another repository), or nil
-/// when git or the repository is missing. The suffix says the working tree differs from the commit,
-/// so a result is not credited to code it did not run.
+/// The short commit of the checkout that built this executable (git run in the executable's directory,
+/// `.build/release`, not in the current directory, which may be another repository), with "-modified"
+/// when `Sources`, `Benchmarks` or `Package.swift` have changes not committed, new untracked files
+/// included, so a result is not credited to code it did not run. Nil when git or the repository is missing.
 private func gitCommit() -> String? {
     guard let executable = Bundle.main.executableURL else { return nil }
+    let checkout = executable.resolvingSymlinksInPath().deletingLastPathComponent().path
+    guard let commit = git(["-C", checkout, "rev-parse", "--short=7", "HEAD"]), !commit.isEmpty,
+          let changes = git(["-C", checkout, "status", "--porcelain", "--untracked-files=all", "--",
+                             ":/Sources", ":/Benchmarks", ":/Package.swift"]) else { return nil }
+    return changes.isEmpty ? commit : commit + "-modified"
+}
+
+/// The trimmed standard output of `git arguments`, or nil when it cannot run or fails.
+private func git(_ arguments: [String]) -> String? {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["git", "-C", executable.resolvingSymlinksInPath().deletingLastPathComponent().path,
-                         "describe", "--always", "--dirty=-modified", "--abbrev=7"]
+    process.arguments = ["git"] + arguments
     let output = Pipe()
     process.standardOutput = output
     process.standardError = FileHandle.nullDevice
@@ -82,8 +90,7 @@ private func gitCommit() -> String? {
     let data = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     guard process.terminationStatus == 0 else { return nil }
-    let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    return text.isEmpty ? nil : text
+    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
 }
 
 /// The "model name" line of /proc/cpuinfo (Linux), or nil elsewhere.
