@@ -11,8 +11,9 @@
 ///
 /// k is cut into `deepChunks(k:)` chunks (a function of k alone, so the bits do not depend on the
 /// thread count). Chunks run in parallel, each summing its depth steps in order into its own
-/// buffer; the buffers are added to C in chunk order. Register tiles are 2 rows × 32 columns
-/// (8 accumulators), then 2 × 8, then single columns; an odd last row takes 1 × 64 tiles first.
+/// buffer; the buffers are added to C in chunk order. Register tiles are 3 rows × 32 columns
+/// (12 accumulators) while 3 rows are left, then 2 × 32 (8), then 2 × 8, then single columns; an odd
+/// last row takes 1 × 64 tiles first.
 /// - Complexity: O(m·n·k) flops; O(chunks·m·n) extra memory.
 ///
 /// With a `mask` [k×n], B counts only where mask > 0 (0 elsewhere): `patchMaskedMoments`
@@ -73,6 +74,25 @@ private struct DeepTransposedBlocks {
             }
             let block = Block(a: a + start * m, b: bRows, count: count)
             var row = 0
+            // Three rows at a time while three are left: 12 independent sums per 3×32 tile.
+            while m - row >= 3 {
+                var column = 0
+                while column + 32 <= n {
+                    tile3x32(row, column, block)
+                    column += 32
+                }
+                while column + 8 <= n {
+                    tile2x8((row, row + 1), column, block)
+                    tile2x8((row + 2, row + 2), column, block)
+                    column += 8
+                }
+                while column < n {
+                    for r in row ..< row + 3 { single(r, column, block) }
+                    column += 1
+                }
+                row += 3
+            }
+            // One or two rows left.
             while row < m {
                 // With one row left, the tile's second row is that row again: it computes and
                 // stores the same values. Where 64 columns are left, a one-row tile does them instead
@@ -109,8 +129,35 @@ private struct DeepTransposedBlocks {
         let count: Int
     }
 
-    /// sum[rows, column ..< +32] += Σ_p A[p, rows]ᵀ·B[p, column ..< +32] in 8 registers (8 independent
-    /// sums cover the fused multiply-add latency; 3 rows would need 17 ymm registers).
+    /// sum[row ..< +3, column ..< +32] += Σ_p A[p, row ..< +3]ᵀ·B[p, column ..< +32] in 12 accumulators,
+    /// 3 broadcasts and one B vector at a time (16 ymm registers). 12 independent sums keep both
+    /// fused multiply-add units busy where the 8 of a 2×32 tile left them waiting on latency.
+    @inline(__always)
+    private func tile3x32(_ row: Int, _ column: Int, _ block: Block) {
+        let (t0, t1, t2) = (sum + row * n + column, sum + (row + 1) * n + column, sum + (row + 2) * n + column)
+        var (x0, x1, x2, x3) = (load8(t0), load8(t0 + 8), load8(t0 + 16), load8(t0 + 24))
+        var (y0, y1, y2, y3) = (load8(t1), load8(t1 + 8), load8(t1 + 16), load8(t1 + 24))
+        var (z0, z1, z2, z3) = (load8(t2), load8(t2 + 8), load8(t2 + 16), load8(t2 + 24))
+        var (pa, pb) = (block.a + row, block.b + column)
+        for _ in 0..<block.count {
+            let (sx, sy, sz) = (SIMD8<Float>(repeating: pa[0]), SIMD8<Float>(repeating: pa[1]), SIMD8<Float>(repeating: pa[2]))
+            var b = load8(pb)
+            x0 = x0.addingProduct(sx, b); y0 = y0.addingProduct(sy, b); z0 = z0.addingProduct(sz, b)
+            b = load8(pb + 8)
+            x1 = x1.addingProduct(sx, b); y1 = y1.addingProduct(sy, b); z1 = z1.addingProduct(sz, b)
+            b = load8(pb + 16)
+            x2 = x2.addingProduct(sx, b); y2 = y2.addingProduct(sy, b); z2 = z2.addingProduct(sz, b)
+            b = load8(pb + 24)
+            x3 = x3.addingProduct(sx, b); y3 = y3.addingProduct(sy, b); z3 = z3.addingProduct(sz, b)
+            pa += m
+            pb += n
+        }
+        store32(x0, x1, x2, x3, t0)
+        store32(y0, y1, y2, y3, t1)
+        store32(z0, z1, z2, z3, t2)
+    }
+
+    /// sum[rows, column ..< +32] += Σ_p A[p, rows]ᵀ·B[p, column ..< +32] in 8 registers: the last two rows.
     @inline(__always)
     private func tile2x32(_ rows: (Int, Int), _ column: Int, _ block: Block) {
         let (t0, t1) = (sum + rows.0 * n + column, sum + rows.1 * n + column)
