@@ -12,8 +12,8 @@
 /// k is cut into `deepChunks(k:)` chunks (a function of k alone, so the bits do not depend on the
 /// thread count). Chunks run in parallel, each summing its depth steps in order into its own
 /// buffer; the buffers are added to C in chunk order. Register tiles are 3 rows × 32 columns
-/// (12 accumulators) while 3 rows are left, then 2 × 32 (8), then 2 × 8, then single columns; an odd
-/// last row takes 1 × 64 tiles first.
+/// (12 accumulators) while 3 rows are left (4 left with n < 64 go as two pairs), then 2 × 32 (8),
+/// then 2 × 8, then single columns; an odd last row takes 1 × 64 tiles first.
 /// - Complexity: O(m·n·k) flops; O(chunks·m·n) extra memory.
 ///
 /// With a `mask` [k×n], B counts only where mask > 0 (0 elsewhere): `patchMaskedMoments`
@@ -74,8 +74,9 @@ private struct DeepTransposedBlocks {
             }
             let block = Block(a: a + start * m, b: bRows, count: count)
             var row = 0
-            // Three rows at a time while three are left: 12 independent sums per 3×32 tile.
-            while m - row >= 3 {
+            // Three rows at a time while three are left: 12 independent sums per 3×32 tile. Four
+            // rows left and fewer than 64 columns (no 1 × 64 tile for a last row) go as two pairs.
+            while m - row >= 3 && (m - row != 4 || n >= 64) {
                 var column = 0
                 while column + 32 <= n {
                     tile3x32(row, column, block)
