@@ -3,11 +3,18 @@
 // still summed row by row in order from 0, so the bits are those of adding each row into memory.
 
 /// Where a kernel reads a[r, c] (at offset r·channels + c): a pointer to the stored values, or
-/// `MaskedRowValues`.
-protocol RowValues {
+/// `MaskedRowValues`. Kernels hand one to their threads in `@Sendable` closures, so from Swift 6.2
+/// on, whose closures check that captured metatypes are sendable, it refines `SendableMetatype`.
+protocol RowValues: RowValuesBase {
     func vector(at offset: Int) -> SIMD8<Float>
     func scalar(at offset: Int) -> Float
 }
+
+#if compiler(>=6.2)
+typealias RowValuesBase = SendableMetatype
+#else
+protocol RowValuesBase {}
+#endif
 
 extension UnsafePointer: RowValues where Pointee == Float {
     @inline(__always) func vector(at offset: Int) -> SIMD8<Float> { load8(self + offset) }
