@@ -93,7 +93,7 @@ private struct DeepTransposedBlocks {
                 }
                 row += 3
             }
-            // One or two rows left.
+            // The rest in pairs: one or two rows left, or four with n < 64.
             while row < m {
                 // With one row left, the tile's second row is that row again: it computes and
                 // stores the same values. Where 64 columns are left, a one-row tile does them instead

@@ -123,7 +123,8 @@ private func deepPathChoice() {
     #expect(automaticPath(m: 288, n: 32, k: 768, transposeA: true, transposeB: false) == .packed)
     #expect(automaticPath(m: 9, n: 64, k: 14700, transposeA: false, transposeB: false) == .packed)
     #expect(automaticPath(m: 9, n: 64, k: 100, transposeA: true, transposeB: false) == .packed)
-    // The awkward shape 7×45×1100 has several chunks, an odd last row, 8-column and single-column tails.
+    // The awkward shape 7×45×1100 has several chunks, a 3-row tile, then two pairs (4 rows left, n < 64),
+    // 8-column and single-column tails; 10×64×2000 (the mask test) ends on a lone row's 1 × 64 tile.
     #expect(deepChunks(k: 1100) > 1)
 }
 
