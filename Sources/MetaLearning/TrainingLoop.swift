@@ -76,7 +76,8 @@ public struct TrainingLoop<Trainer: MetaTraining, Source: TaskSource> {
     ///   that iteration is saved, so checkpoint.mlck is still the last good state. I/O errors
     ///   from the run directory are passed on.
     public mutating func run(observe: (TrainingEvent) -> Void = { _ in }) throws {
-        let start = Date()
+        let start = Date(), secondsBefore = loggedSeconds()
+        let seconds = { secondsBefore + Date().timeIntervalSince(start) }
         var window: [IterationMetrics] = []
         var best = bestValidationScore()
         while trainer.state.iteration < schedule.iterations {
@@ -93,7 +94,7 @@ public struct TrainingLoop<Trainer: MetaTraining, Source: TaskSource> {
                         : window.reduce(0) { $0 + Double($1.queryAccuracy ?? 0) } / Double(window.count),
                     kl: window.first?.klTerm == nil ? nil
                         : window.reduce(0) { $0 + Double($1.klTerm ?? 0) } / Double(window.count),
-                    seconds: Date().timeIntervalSince(start))
+                    seconds: seconds())
                 window = []
                 records.append(record)
                 observe(.trainLog(record))
@@ -102,7 +103,7 @@ public struct TrainingLoop<Trainer: MetaTraining, Source: TaskSource> {
                 let final = validate(trainer.learner, trainer.state).final
                 let record = LogRecord(event: "validation", iteration: iteration, loss: final.loss.mean,
                                        accuracy: final.accuracy?.mean, ci95: (final.accuracy ?? final.loss).ci95,
-                                       steps: final.steps, seconds: Date().timeIntervalSince(start))
+                                       steps: final.steps, seconds: seconds())
                 let score = record.validationScore
                 let isBest = best.map { score > $0 } ?? true
                 if isBest {
@@ -125,6 +126,14 @@ public struct TrainingLoop<Trainer: MetaTraining, Source: TaskSource> {
 
     /// The current state as a checkpoint.
     public func checkpoint() -> Checkpoint { Checkpoint(state: trainer.state, metadata: metadata) }
+
+    /// Training time logged before a resume: the `seconds` of the last log line at or before the
+    /// current iteration (0 for a new run), so that the log's time goes on where it stopped. The time
+    /// between that line and the checkpoint, at most one log interval, is not counted.
+    func loggedSeconds() -> Double {
+        guard let runDirectory, trainer.state.iteration > 0 else { return 0 }
+        return runDirectory.readLog().last { $0.iteration <= trainer.state.iteration }?.seconds ?? 0
+    }
 
     /// The best validation score logged so far (before a resume), if any.
     func bestValidationScore() -> Double? {

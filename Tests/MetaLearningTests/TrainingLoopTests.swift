@@ -57,6 +57,9 @@ struct TrainingLoopTests {
         #expect(straight.optimizer.step == resumed.optimizer.step)
         let log = RunDirectory(url: resumedDirectory).readLog()
         #expect(log.map(\.iteration) == Array(1...6))
+        // The logged training time goes on from the first run's last line instead of starting again.
+        let seconds = log.map(\.seconds)
+        #expect(seconds[2] > 0 && zip(seconds, seconds.dropFirst()).allSatisfy { $0 <= $1 })
     }
 
     @Test("1 and 2 threads give bit-identical parameters", arguments: [TestTaskSource.Kind.sinusoid, .image])
