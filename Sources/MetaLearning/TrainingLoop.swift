@@ -76,10 +76,13 @@ public struct TrainingLoop<Trainer: MetaTraining, Source: TaskSource> {
     ///   that iteration is saved, so checkpoint.mlck is still the last good state. I/O errors
     ///   from the run directory are passed on.
     public mutating func run(observe: (TrainingEvent) -> Void = { _ in }) throws {
-        let start = Date(), secondsBefore = loggedSeconds()
+        let earlier = loggedRecords()
+        // The log's time goes on where a resumed run stopped: from its last line kept. The time between
+        // that line and the checkpoint, at most one log interval, is not counted.
+        let start = Date(), secondsBefore = earlier.last?.seconds ?? 0
         let seconds = { secondsBefore + Date().timeIntervalSince(start) }
         var window: [IterationMetrics] = []
-        var best = bestValidationScore()
+        var best = earlier.filter { $0.event == "validation" }.map(\.validationScore).max()
         while trainer.state.iteration < schedule.iterations {
             let metrics = try trainer.step(drawingFrom: &source, metaBatchSize: schedule.metaBatchSize)
             observe(.iteration(metrics))
@@ -127,20 +130,10 @@ public struct TrainingLoop<Trainer: MetaTraining, Source: TaskSource> {
     /// The current state as a checkpoint.
     public func checkpoint() -> Checkpoint { Checkpoint(state: trainer.state, metadata: metadata) }
 
-    /// Training time logged before a resume: the `seconds` of the last log line at or before the
-    /// current iteration (0 for a new run), so that the log's time goes on where it stopped. The time
-    /// between that line and the checkpoint, at most one log interval, is not counted.
-    func loggedSeconds() -> Double {
-        guard let runDirectory, trainer.state.iteration > 0 else { return 0 }
-        return runDirectory.readLog().last { $0.iteration <= trainer.state.iteration }?.seconds ?? 0
-    }
-
-    /// The best validation score logged so far (before a resume), if any.
-    func bestValidationScore() -> Double? {
-        guard let runDirectory else { return nil }
-        return runDirectory.readLog()
-            .filter { $0.event == "validation" && $0.iteration <= trainer.state.iteration }
-            .map(\.validationScore).max()
+    /// The log lines of earlier runs up to the current iteration (none for a new run).
+    func loggedRecords() -> [LogRecord] {
+        guard let runDirectory, trainer.state.iteration > 0 else { return [] }
+        return runDirectory.readLog().filter { $0.iteration <= trainer.state.iteration }
     }
 }
 
