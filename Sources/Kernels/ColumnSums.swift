@@ -70,11 +70,11 @@ struct SquaredDeviationColumnTerm: ColumnTerm {
     let center: UnsafePointer<Float>
     @inline(__always) func adding(to sum: SIMD8<Float>, offset: Int, channel: Int) -> SIMD8<Float> {
         let d = load8(x + offset) - load8(center + channel)
-        return sum.addingProduct(d, d)
+        return sum.plusProduct(d, d)
     }
     @inline(__always) func adding(to sum: Float, offset: Int, channel: Int) -> Float {
         let d = x[offset] - center[channel]
-        return sum.addingProduct(d, d)
+        return sum.plusProduct(d, d)
     }
 }
 

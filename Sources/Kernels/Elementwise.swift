@@ -178,7 +178,7 @@ public func addScalar(_ x: UnsafeBufferPointer<Float>, _ s: Float, into out: Uns
 /// y += α·x (y is read and written).
 public func axpy(_ alpha: Float, _ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>) {
     checkSameCount("axpy", x.count, x.count, y.count)
-    mapBinary(x, UnsafeBufferPointer(y), y, { x, y in y.addingProduct(alpha, x) }, { x, y in y.addingProduct(alpha, x) })
+    mapBinary(x, UnsafeBufferPointer(y), y, { x, y in y.plusProduct(alpha, x) }, { x, y in y.plusProduct(alpha, x) })
 }
 
 /// c += a ⊙ b (c is read and written).
@@ -194,11 +194,11 @@ public func addProduct(
             let va = load8(sa + i)
             let vb = load8(sb + i)
             let vc = load8(sc + i)
-            store8(vc.addingProduct(va, vb), sc + i)
+            store8(vc.plusProduct(va, vb), sc + i)
             i += 8
         }
         while i < range.upperBound {
-            sc[i] = sc[i].addingProduct(sa[i], sb[i])
+            sc[i] = sc[i].plusProduct(sa[i], sb[i])
             i += 1
         }
     }

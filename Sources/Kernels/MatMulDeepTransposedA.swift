@@ -143,13 +143,13 @@ private struct DeepTransposedBlocks {
         for _ in 0..<block.count {
             let (sx, sy, sz) = (SIMD8<Float>(repeating: pa[0]), SIMD8<Float>(repeating: pa[1]), SIMD8<Float>(repeating: pa[2]))
             var b = load8(pb)
-            x0 = x0.addingProduct(sx, b); y0 = y0.addingProduct(sy, b); z0 = z0.addingProduct(sz, b)
+            x0 = x0.plusProduct(sx, b); y0 = y0.plusProduct(sy, b); z0 = z0.plusProduct(sz, b)
             b = load8(pb + 8)
-            x1 = x1.addingProduct(sx, b); y1 = y1.addingProduct(sy, b); z1 = z1.addingProduct(sz, b)
+            x1 = x1.plusProduct(sx, b); y1 = y1.plusProduct(sy, b); z1 = z1.plusProduct(sz, b)
             b = load8(pb + 16)
-            x2 = x2.addingProduct(sx, b); y2 = y2.addingProduct(sy, b); z2 = z2.addingProduct(sz, b)
+            x2 = x2.plusProduct(sx, b); y2 = y2.plusProduct(sy, b); z2 = z2.plusProduct(sz, b)
             b = load8(pb + 24)
-            x3 = x3.addingProduct(sx, b); y3 = y3.addingProduct(sy, b); z3 = z3.addingProduct(sz, b)
+            x3 = x3.plusProduct(sx, b); y3 = y3.plusProduct(sy, b); z3 = z3.plusProduct(sz, b)
             pa += m
             pb += n
         }
@@ -168,11 +168,11 @@ private struct DeepTransposedBlocks {
         for _ in 0..<block.count {
             let (b0, b1, b2, b3) = (load8(pb), load8(pb + 8), load8(pb + 16), load8(pb + 24))
             var s = SIMD8<Float>(repeating: pa[rows.0])
-            x0 = x0.addingProduct(s, b0); x1 = x1.addingProduct(s, b1)
-            x2 = x2.addingProduct(s, b2); x3 = x3.addingProduct(s, b3)
+            x0 = x0.plusProduct(s, b0); x1 = x1.plusProduct(s, b1)
+            x2 = x2.plusProduct(s, b2); x3 = x3.plusProduct(s, b3)
             s = SIMD8<Float>(repeating: pa[rows.1])
-            y0 = y0.addingProduct(s, b0); y1 = y1.addingProduct(s, b1)
-            y2 = y2.addingProduct(s, b2); y3 = y3.addingProduct(s, b3)
+            y0 = y0.plusProduct(s, b0); y1 = y1.plusProduct(s, b1)
+            y2 = y2.plusProduct(s, b2); y3 = y3.plusProduct(s, b3)
             pa += m
             pb += n
         }
@@ -189,10 +189,10 @@ private struct DeepTransposedBlocks {
         var (pa, pb) = (block.a + row, block.b + column)
         for _ in 0..<block.count {
             let s = SIMD8<Float>(repeating: pa[0])
-            x0 = x0.addingProduct(s, load8(pb)); x1 = x1.addingProduct(s, load8(pb + 8))
-            x2 = x2.addingProduct(s, load8(pb + 16)); x3 = x3.addingProduct(s, load8(pb + 24))
-            x4 = x4.addingProduct(s, load8(pb + 32)); x5 = x5.addingProduct(s, load8(pb + 40))
-            x6 = x6.addingProduct(s, load8(pb + 48)); x7 = x7.addingProduct(s, load8(pb + 56))
+            x0 = x0.plusProduct(s, load8(pb)); x1 = x1.plusProduct(s, load8(pb + 8))
+            x2 = x2.plusProduct(s, load8(pb + 16)); x3 = x3.plusProduct(s, load8(pb + 24))
+            x4 = x4.plusProduct(s, load8(pb + 32)); x5 = x5.plusProduct(s, load8(pb + 40))
+            x6 = x6.plusProduct(s, load8(pb + 48)); x7 = x7.plusProduct(s, load8(pb + 56))
             pa += m
             pb += n
         }
@@ -208,8 +208,8 @@ private struct DeepTransposedBlocks {
         var (pa, pb) = (block.a, block.b + column)
         for _ in 0..<block.count {
             let bv = load8(pb)
-            x = x.addingProduct(SIMD8(repeating: pa[rows.0]), bv)
-            y = y.addingProduct(SIMD8(repeating: pa[rows.1]), bv)
+            x = x.plusProduct(SIMD8(repeating: pa[rows.0]), bv)
+            y = y.plusProduct(SIMD8(repeating: pa[rows.1]), bv)
             pa += m
             pb += n
         }
@@ -223,7 +223,7 @@ private struct DeepTransposedBlocks {
         var s = sum[row * n + column]
         var (pa, pb) = (block.a + row, block.b + column)
         for _ in 0..<block.count {
-            s = s.addingProduct(pa[0], pb[0])
+            s = s.plusProduct(pa[0], pb[0])
             pa += m
             pb += n
         }

@@ -84,12 +84,12 @@ private func contiguousDot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
     var sum0 = SIMD8<Float>(), sum1 = SIMD8<Float>()
     var p = 0
     while p + 16 <= count {
-        sum0 = sum0.addingProduct(load8(x + p), load8(y + p))
-        sum1 = sum1.addingProduct(load8(x + p + 8), load8(y + p + 8))
+        sum0 = sum0.plusProduct(load8(x + p), load8(y + p))
+        sum1 = sum1.plusProduct(load8(x + p + 8), load8(y + p + 8))
         p += 16
     }
     if p + 8 <= count {
-        sum0 = sum0.addingProduct(load8(x + p), load8(y + p))
+        sum0 = sum0.plusProduct(load8(x + p), load8(y + p))
         p += 8
     }
     let lanes8 = sum0 + sum1
@@ -97,7 +97,7 @@ private func contiguousDot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
     let lanes2 = lanes4.lowHalf + lanes4.highHalf
     var sum = lanes2[0] + lanes2[1]
     while p < count {
-        sum = sum.addingProduct(x[p], y[p])
+        sum = sum.plusProduct(x[p], y[p])
         p += 1
     }
     return sum
@@ -108,6 +108,6 @@ private func contiguousDot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
 @inline(__always)
 private func stridedDot(_ x: UnsafePointer<Float>, stride: Int, _ y: UnsafePointer<Float>, count: Int) -> Float {
     var sum: Float = 0
-    for p in 0..<count { sum = sum.addingProduct(x[p * stride], y[p]) }
+    for p in 0..<count { sum = sum.plusProduct(x[p * stride], y[p]) }
     return sum
 }

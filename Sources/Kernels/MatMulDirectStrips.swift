@@ -24,15 +24,15 @@ struct RowQuad {
         for _ in 0..<k {
             let (b0, b1) = (load8(bRow), load8(bRow + 8))
             let s0 = SIMD8<Float>(repeating: aColumn[0]), s1 = SIMD8<Float>(repeating: aColumn[rowStride])
-            x0 = x0.addingProduct(s0, b0)
-            x1 = x1.addingProduct(s0, b1)
-            y0 = y0.addingProduct(s1, b0)
-            y1 = y1.addingProduct(s1, b1)
+            x0 = x0.plusProduct(s0, b0)
+            x1 = x1.plusProduct(s0, b1)
+            y0 = y0.plusProduct(s1, b0)
+            y1 = y1.plusProduct(s1, b1)
             let s2 = SIMD8<Float>(repeating: aColumn[2 * rowStride]), s3 = SIMD8<Float>(repeating: aColumn[3 * rowStride])
-            z0 = z0.addingProduct(s2, b0)
-            z1 = z1.addingProduct(s2, b1)
-            w0 = w0.addingProduct(s3, b0)
-            w1 = w1.addingProduct(s3, b1)
+            z0 = z0.plusProduct(s2, b0)
+            z1 = z1.plusProduct(s2, b1)
+            w0 = w0.plusProduct(s3, b0)
+            w1 = w1.plusProduct(s3, b1)
             aColumn += depthStride
             bRow += n
         }
@@ -55,10 +55,10 @@ struct RowQuad {
         var (aColumn, bRow) = (a, b + j)
         for _ in 0..<k {
             let bv = load8(bRow)
-            x = x.addingProduct(SIMD8(repeating: aColumn[0]), bv)
-            y = y.addingProduct(SIMD8(repeating: aColumn[rowStride]), bv)
-            z = z.addingProduct(SIMD8(repeating: aColumn[2 * rowStride]), bv)
-            w = w.addingProduct(SIMD8(repeating: aColumn[3 * rowStride]), bv)
+            x = x.plusProduct(SIMD8(repeating: aColumn[0]), bv)
+            y = y.plusProduct(SIMD8(repeating: aColumn[rowStride]), bv)
+            z = z.plusProduct(SIMD8(repeating: aColumn[2 * rowStride]), bv)
+            w = w.plusProduct(SIMD8(repeating: aColumn[3 * rowStride]), bv)
             aColumn += depthStride
             bRow += n
         }
@@ -73,7 +73,7 @@ struct RowQuad {
     func column(_ j: Int) {
         for r in 0..<4 {
             var sum: Float = accumulate ? c[r * n + j] : 0
-            for p in 0..<k { sum = sum.addingProduct(a[r * rowStride + p * depthStride], b[p * n + j]) }
+            for p in 0..<k { sum = sum.plusProduct(a[r * rowStride + p * depthStride], b[p * n + j]) }
             c[r * n + j] = sum
         }
     }
@@ -104,14 +104,14 @@ struct RowPair {
             let t = SIMD8<Float>(repeating: a[secondRow + p * depthStride])
             let bRow = b + p * n + j
             let (b0, b1, b2, b3) = (load8(bRow), load8(bRow + 8), load8(bRow + 16), load8(bRow + 24))
-            x0 = x0.addingProduct(s, b0)
-            x1 = x1.addingProduct(s, b1)
-            x2 = x2.addingProduct(s, b2)
-            x3 = x3.addingProduct(s, b3)
-            y0 = y0.addingProduct(t, b0)
-            y1 = y1.addingProduct(t, b1)
-            y2 = y2.addingProduct(t, b2)
-            y3 = y3.addingProduct(t, b3)
+            x0 = x0.plusProduct(s, b0)
+            x1 = x1.plusProduct(s, b1)
+            x2 = x2.plusProduct(s, b2)
+            x3 = x3.plusProduct(s, b3)
+            y0 = y0.plusProduct(t, b0)
+            y1 = y1.plusProduct(t, b1)
+            y2 = y2.plusProduct(t, b2)
+            y3 = y3.plusProduct(t, b3)
         }
         store8(y0, c1 + j)
         store8(y1, c1 + j + 8)
@@ -129,8 +129,8 @@ struct RowPair {
         var x = accumulate ? load8(c0 + j) : SIMD8<Float>(), y = accumulate ? load8(c1 + j) : SIMD8<Float>()
         for p in 0..<k {
             let bRow = load8(b + p * n + j)
-            x = x.addingProduct(SIMD8(repeating: a[p * depthStride]), bRow)
-            y = y.addingProduct(SIMD8(repeating: a[secondRow + p * depthStride]), bRow)
+            x = x.plusProduct(SIMD8(repeating: a[p * depthStride]), bRow)
+            y = y.plusProduct(SIMD8(repeating: a[secondRow + p * depthStride]), bRow)
         }
         store8(y, c1 + j)
         store8(x, c0 + j)
@@ -141,8 +141,8 @@ struct RowPair {
     func column(_ j: Int, _ c0: UnsafeMutablePointer<Float>, _ c1: UnsafeMutablePointer<Float>) {
         var x: Float = accumulate ? c0[j] : 0, y: Float = accumulate ? c1[j] : 0
         for p in 0..<k {
-            x = x.addingProduct(a[p * depthStride], b[p * n + j])
-            y = y.addingProduct(a[secondRow + p * depthStride], b[p * n + j])
+            x = x.plusProduct(a[p * depthStride], b[p * n + j])
+            y = y.plusProduct(a[secondRow + p * depthStride], b[p * n + j])
         }
         c1[j] = y
         c0[j] = x

@@ -31,17 +31,17 @@ func microKernel6x16(depth: Int, a: UnsafePointer<Float>, layout: APanelLayout, 
         let b0 = load8(pb)
         let b1 = load8(pb + 8)
         var s = SIMD8<Float>(repeating: pa[0])
-        c00 = c00.addingProduct(s, b0); c01 = c01.addingProduct(s, b1)
+        c00 = c00.plusProduct(s, b0); c01 = c01.plusProduct(s, b1)
         s = SIMD8<Float>(repeating: pa[1 * rowStride])
-        c10 = c10.addingProduct(s, b0); c11 = c11.addingProduct(s, b1)
+        c10 = c10.plusProduct(s, b0); c11 = c11.plusProduct(s, b1)
         s = SIMD8<Float>(repeating: pa[2 * rowStride])
-        c20 = c20.addingProduct(s, b0); c21 = c21.addingProduct(s, b1)
+        c20 = c20.plusProduct(s, b0); c21 = c21.plusProduct(s, b1)
         s = SIMD8<Float>(repeating: pa[3 * rowStride])
-        c30 = c30.addingProduct(s, b0); c31 = c31.addingProduct(s, b1)
+        c30 = c30.plusProduct(s, b0); c31 = c31.plusProduct(s, b1)
         s = SIMD8<Float>(repeating: pa[4 * rowStride])
-        c40 = c40.addingProduct(s, b0); c41 = c41.addingProduct(s, b1)
+        c40 = c40.plusProduct(s, b0); c41 = c41.plusProduct(s, b1)
         s = SIMD8<Float>(repeating: pa[5 * rowStride])
-        c50 = c50.addingProduct(s, b0); c51 = c51.addingProduct(s, b1)
+        c50 = c50.plusProduct(s, b0); c51 = c51.plusProduct(s, b1)
         pa += depthStride
         pb += ldb
     }

@@ -47,7 +47,7 @@ private func gramRow(_ row: UnsafePointer<Float>, from first: Int, width: Int, v
                      into sums: UnsafeMutablePointer<SIMD8<Float>>) {
     for i in first..<width {
         let s = SIMD8<Float>(repeating: row[i])
-        for q in 0..<vectors { sums[i * vectors + q] = sums[i * vectors + q].addingProduct(s, load8(row + 8 * q)) }
+        for q in 0..<vectors { sums[i * vectors + q] = sums[i * vectors + q].plusProduct(s, load8(row + 8 * q)) }
     }
 }
 
@@ -63,13 +63,13 @@ private func gramRows16(_ p: UnsafePointer<Float>, rows: Range<Int>, stride: Int
         let row = p + r * stride
         let (v0, v1) = (load8(row), load8(row + 8))
         var s = SIMD8<Float>(repeating: row[i.0])
-        a0 = a0.addingProduct(s, v0); a1 = a1.addingProduct(s, v1)
+        a0 = a0.plusProduct(s, v0); a1 = a1.plusProduct(s, v1)
         s = SIMD8<Float>(repeating: row[i.1])
-        b0 = b0.addingProduct(s, v0); b1 = b1.addingProduct(s, v1)
+        b0 = b0.plusProduct(s, v0); b1 = b1.plusProduct(s, v1)
         s = SIMD8<Float>(repeating: row[i.2])
-        c0 = c0.addingProduct(s, v0); c1 = c1.addingProduct(s, v1)
+        c0 = c0.plusProduct(s, v0); c1 = c1.plusProduct(s, v1)
         s = SIMD8<Float>(repeating: row[i.3])
-        d0 = d0.addingProduct(s, v0); d1 = d1.addingProduct(s, v1)
+        d0 = d0.plusProduct(s, v0); d1 = d1.plusProduct(s, v1)
     }
     // With count < 4 the repeated last row computed the same sums again: store it once (last).
     (sums[2 * i.3], sums[2 * i.3 + 1]) = (d0, d1)

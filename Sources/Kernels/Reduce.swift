@@ -62,10 +62,10 @@ func blockSum(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>?, count: Int)
         var i = start
         if let b {
             while i + 32 <= end {
-                s0.addProduct(load8(a + i), load8(b + i))
-                s1.addProduct(load8(a + i + 8), load8(b + i + 8))
-                s2.addProduct(load8(a + i + 16), load8(b + i + 16))
-                s3.addProduct(load8(a + i + 24), load8(b + i + 24))
+                s0 = s0.plusProduct(load8(a + i), load8(b + i))
+                s1 = s1.plusProduct(load8(a + i + 8), load8(b + i + 8))
+                s2 = s2.plusProduct(load8(a + i + 16), load8(b + i + 16))
+                s3 = s3.plusProduct(load8(a + i + 24), load8(b + i + 24))
                 i += 32
             }
             while i < end { s0[0] += a[i] * b[i]; i += 1 }

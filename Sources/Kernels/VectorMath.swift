@@ -11,15 +11,15 @@ func exp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
     let magic = SIMD8<Float>(repeating: 12_582_912)  // 1.5·2²³: adding it rounds to an integer
     let biased = clamped * 1.442_695_04 + magic      // n + magic, n = round(x / ln2)
     let n = biased - magic
-    var r = clamped.addingProduct(n, SIMD8(repeating: -0.693_359_375))  // ln2 split in a high
-    r = r.addingProduct(n, SIMD8(repeating: 2.121_944_4e-4))             // and a low part
+    var r = clamped.plusProduct(n, SIMD8(repeating: -0.693_359_375))  // ln2 split in a high
+    r = r.plusProduct(n, SIMD8(repeating: 2.121_944_4e-4))             // and a low part
     // eʳ ≈ 1 + r + r²·(c2 + c3·r + … + c7·r⁵) by Estrin's scheme (independent pairs, short latency).
     let r2 = r * r
-    let c01 = SIMD8<Float>(repeating: 1).addingProduct(r, SIMD8(repeating: 1))
-    let c23 = SIMD8<Float>(repeating: 5.000_000_12e-1).addingProduct(r, SIMD8(repeating: 1.666_666_55e-1))
-    let c45 = SIMD8<Float>(repeating: 4.166_579_59e-2).addingProduct(r, SIMD8(repeating: 8.333_451_9e-3))
-    let c67 = SIMD8<Float>(repeating: 1.398_199_95e-3).addingProduct(r, SIMD8(repeating: 1.987_569_15e-4))
-    let p = c01.addingProduct(r2, c23.addingProduct(r2, c45.addingProduct(r2, c67)))
+    let c01 = SIMD8<Float>(repeating: 1).plusProduct(r, SIMD8(repeating: 1))
+    let c23 = SIMD8<Float>(repeating: 5.000_000_12e-1).plusProduct(r, SIMD8(repeating: 1.666_666_55e-1))
+    let c45 = SIMD8<Float>(repeating: 4.166_579_59e-2).plusProduct(r, SIMD8(repeating: 8.333_451_9e-3))
+    let c67 = SIMD8<Float>(repeating: 1.398_199_95e-3).plusProduct(r, SIMD8(repeating: 1.987_569_15e-4))
+    let p = c01.plusProduct(r2, c23.plusProduct(r2, c45.plusProduct(r2, c67)))
     // 2ⁿ = 2^(n/2) · 2^(n − n/2), each a normal Float for n in [−150, 128].
     let exponent = unsafeBitCast(biased, to: SIMD8<Int32>.self) &- 0x4B40_0000
     let half = exponent &>> 1
@@ -49,18 +49,18 @@ func log8(_ x: SIMD8<Float>) -> SIMD8<Float> {
     let f = m - 1
     let z = f * f
     var p = SIMD8<Float>(repeating: 7.037_683_629_2e-2)
-    p = SIMD8(repeating: -1.151_461_031_0e-1).addingProduct(p, f)
-    p = SIMD8(repeating: 1.167_699_874_0e-1).addingProduct(p, f)
-    p = SIMD8(repeating: -1.242_014_084_6e-1).addingProduct(p, f)
-    p = SIMD8(repeating: 1.424_932_278_7e-1).addingProduct(p, f)
-    p = SIMD8(repeating: -1.666_805_766_5e-1).addingProduct(p, f)
-    p = SIMD8(repeating: 2.000_071_476_5e-1).addingProduct(p, f)
-    p = SIMD8(repeating: -2.499_999_399_3e-1).addingProduct(p, f)
-    p = SIMD8(repeating: 3.333_333_117_4e-1).addingProduct(p, f)
+    p = SIMD8(repeating: -1.151_461_031_0e-1).plusProduct(p, f)
+    p = SIMD8(repeating: 1.167_699_874_0e-1).plusProduct(p, f)
+    p = SIMD8(repeating: -1.242_014_084_6e-1).plusProduct(p, f)
+    p = SIMD8(repeating: 1.424_932_278_7e-1).plusProduct(p, f)
+    p = SIMD8(repeating: -1.666_805_766_5e-1).plusProduct(p, f)
+    p = SIMD8(repeating: 2.000_071_476_5e-1).plusProduct(p, f)
+    p = SIMD8(repeating: -2.499_999_399_3e-1).plusProduct(p, f)
+    p = SIMD8(repeating: 3.333_333_117_4e-1).plusProduct(p, f)
     var y = (f * z) * p
-    y = y.addingProduct(exponent, SIMD8(repeating: -2.121_944_4e-4))
-    y = y.addingProduct(z, SIMD8(repeating: -0.5))
-    var result = (f + y).addingProduct(exponent, SIMD8(repeating: 0.693_359_375))
+    y = y.plusProduct(exponent, SIMD8(repeating: -2.121_944_4e-4))
+    y = y.plusProduct(z, SIMD8(repeating: -0.5))
+    var result = (f + y).plusProduct(exponent, SIMD8(repeating: 0.693_359_375))
     result.replace(with: -.infinity, where: x .== 0)
     result.replace(with: Float.nan, where: x .< 0)
     result.replace(with: x, where: x .== .infinity)

@@ -30,7 +30,7 @@ struct ColumnSumsTests {
                        into: sums.output.baseAddress!)
             let squares = memoryLoop(rows, channels) { sum, i, c in
                 let d = px[i] - pc[c]
-                return sum.addingProduct(d, d)
+                return sum.plusProduct(d, d)
             }
             #expect(sums.array.map(\.bitPattern) == squares.map(\.bitPattern))
 

@@ -2,7 +2,7 @@
 // on awkward lengths (SIMD body + tail) and on special values.
 
 import Foundation
-import Kernels
+@testable import Kernels
 import Testing
 
 /// Calls `kernel` on `x` (and `b`) of length `count` and checks every output against `expected`
@@ -49,10 +49,10 @@ func checkElementwise(
         let y = Buffer<Float>.random(count, seed: 71)
         let start = y.array
         axpy(0.5, x.input, into: y.output)
-        #expect((0..<count).allSatisfy { y[$0] == start[$0].addingProduct(0.5, x[$0]) })
+        #expect((0..<count).allSatisfy { y[$0] == start[$0].plusProduct(0.5, x[$0]) })
         let afterAxpy = y.array
         addProduct(x.input, b.input, into: y.output)
-        #expect((0..<count).allSatisfy { y[$0] == afterAxpy[$0].addingProduct(x[$0], b[$0]) })
+        #expect((0..<count).allSatisfy { y[$0] == afterAxpy[$0].plusProduct(x[$0], b[$0]) })
     }
 
     @Test func outputMayBeTheInputBuffer() {
