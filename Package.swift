@@ -29,11 +29,20 @@ import Foundation
 // `native` or any LLVM CPU name targets that CPU. A binary built for `haswell` refuses to start
 // on a CPU without AVX2+FMA with a clear message (see `CPUFeatures.swift`) instead of
 // crashing on an illegal instruction.
+//
+// SwiftPM refuses a dependency resolved by version whose targets have unsafe flags ("the target
+// 'Kernels' in product 'MetaLearn' contains unsafe build flags"). So a tagged checkout among another
+// package's checkouts takes no flags: its kernels build for the generic target, multiply and add
+// instead of fusing (Sources/Kernels/MultiplyAdd.swift), and the depending package can pass the
+// flags on its own command line (README, "Vector code on every CPU").
 func vectorSettings() -> [SwiftSetting] {
     #if arch(x86_64)
     var cpu = "x86-64"
     #if canImport(Foundation)
-    if let chosen = ProcessInfo.processInfo.environment["METALEARN_TARGET_CPU"], !chosen.isEmpty {
+    let isVersionedDependency = Context.packageDirectory.contains("/checkouts/") && Context.gitInformation?.currentTag != nil
+    if isVersionedDependency {
+        return []
+    } else if let chosen = ProcessInfo.processInfo.environment["METALEARN_TARGET_CPU"], !chosen.isEmpty {
         cpu = chosen
     } else if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
               let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) {
