@@ -40,10 +40,11 @@ struct BenchmarkResult {
         if let flops { add("gflops", .number(flops / (timings.median / 1000) / 1e9)) }
     }
 
-    /// The fields, then `threads`, `commit`, `date` and `machine` from `context`.
+    /// The fields, then `threads`, `commit`, `date`, `machine` and `vector_code` from `context`.
     func jsonLine(_ context: RunContext) -> String {
         let all = fields + [("threads", .integer(context.threads)), ("commit", .string(context.commit)),
-                            ("date", .string(context.date)), ("machine", .string(context.machine))]
+                            ("date", .string(context.date)), ("machine", .string(context.machine)),
+                            ("vector_code", .string(CPUFeatures.compiledTarget))]
         return "{" + all.map { "\(quoted($0.key)): \($0.value.encoded)" }.joined(separator: ", ") + "}"
     }
 }

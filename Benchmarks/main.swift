@@ -78,6 +78,9 @@ for name in arguments {
 }
 if selected.isEmpty { selected = allBenchmarks }
 
+if let advice = CPUFeatures.slowBuildAdvice() {
+    FileHandle.standardError.write(Data(("Benchmarks: note: " + advice + "\n").utf8))
+}
 Memory.keepFreedTensorMemory()
 let context = RunContext.current()
 ProductProfile.isEnabled = profileProducts

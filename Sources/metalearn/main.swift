@@ -8,5 +8,8 @@ if let reason = CPUFeatures.unsupportedReason() {
     FileHandle.standardError.write(Data(("metalearn: " + reason + "\n").utf8))
     exit(2)
 }
+if let advice = CPUFeatures.slowBuildAdvice() {
+    FileHandle.standardError.write(Data(("metalearn: note: " + advice + "\n").utf8))
+}
 Memory.keepFreedTensorMemory()  // as the benchmarks do: reuse freed tensor blocks instead of fresh pages
 exit(CommandLineInterface.run(Array(CommandLine.arguments.dropFirst())))

@@ -18,6 +18,19 @@ import Testing
         #expect(byScalar == SIMD8(repeating: expected))
     }
 
+    /// The CLI and the benchmarks print advice only for a build that multiplies and adds on a CPU with FMA.
+    @Test func adviceOnlyForAnUnfusedBuildOnAnFMACPU() {
+        let fmaCPU: Set<String> = ["sse2", "avx", "avx2", "fma"]
+        let advice = CPUFeatures.slowBuildAdvice(fused: false, cpuFlags: fmaCPU)
+        #expect(advice?.contains("-target-cpu -Xswiftc haswell") == true)
+        #expect(CPUFeatures.slowBuildAdvice(fused: true, cpuFlags: fmaCPU) == nil)
+        #expect(CPUFeatures.slowBuildAdvice(fused: false, cpuFlags: ["sse2", "avx", "avx2"]) == nil)
+        #expect(CPUFeatures.slowBuildAdvice(fused: false, cpuFlags: nil) == nil)
+        #if arch(x86_64) && os(Linux)
+        if multiplyAddIsFused { #expect(CPUFeatures.slowBuildAdvice() == nil) }
+        #endif
+    }
+
     @Test func targetNameAgreesWithTheFlag() {
         #if arch(x86_64)
         #expect(multiplyAddIsFused == CPUFeatures.compiledTarget.contains("FMA"))
