@@ -3,8 +3,9 @@
 //
 // `addingProduct` promises one rounding. For the generic x86-64 target (SSE2, no FMA unit) LLVM keeps
 // the promise by calling libm's `fmaf` for every lane, which made a 1024³ GEMM about 120× slower than
-// the AVX2 + FMA build (1.4 against 138–173 GFLOP/s). A package that depends on MetaLearn by version gets the generic target, because
-// SwiftPM refuses Package.swift's `-target-cpu` flag there, and so does a build on a CPU without AVX2.
+// the AVX2 + FMA build (1.4 against 138–173 GFLOP/s). A package that depends on MetaLearn by version
+// gets the generic target, because SwiftPM refuses Package.swift's `-target-cpu` flag there, and so
+// does a build on a CPU without AVX2.
 // Those builds multiply and add instead: results differ from an FMA build in the last bits, and the
 // GEMM runs at 49–51 GFLOP/s (README, "Vector code on every CPU").
 
