@@ -25,37 +25,59 @@ import Foundation
 // correctly rounded one either way; only errno, which Swift never reads, is no longer set. (x86-64
 // only, where the target CPU already needs unsafe flags; Apple's libm never sets errno anyway.)
 //
-// METALEARN_TARGET_CPU overrides the choice: `x86-64` builds a portable (slow) binary,
-// `native` or any LLVM CPU name targets that CPU. A binary built for `haswell` refuses to start
-// on a CPU without AVX2+FMA with a clear message (see `CPUFeatures.swift`) instead of
-// crashing on an illegal instruction.
+// METALEARN_TARGET_CPU overrides the choice: `x86-64` builds a portable (slower) binary,
+// `native` or any LLVM CPU name targets that CPU. The kernels fuse their multiply-adds (the
+// METALEARN_REQUIRES_AVX2 define) only for a CPU known to have AVX2 and FMA: `native` on such a build
+// machine, or a name in `fusingCPUs`; other names get that CPU's vector code with separate multiplies
+// and adds. A binary that requires AVX2+FMA refuses to start on a CPU without them with a clear
+// message (see `CPUFeatures.swift`) instead of crashing on an illegal instruction. A chosen target
+// also sets METALEARN_TARGET_CPU_CHOSEN, which silences the note about slower builds.
 //
 // SwiftPM refuses a dependency resolved by version whose targets have unsafe flags ("the target
 // 'Kernels' in product 'MetaLearn' contains unsafe build flags"). So a tagged checkout among another
 // package's checkouts takes no flags: its kernels build for the generic target, multiply and add
 // instead of fusing (Sources/Kernels/MultiplyAdd.swift), and the depending package can pass the
 // flags on its own command line (README, "Vector code on every CPU").
+/// LLVM's names of x86-64 CPUs with AVX2 and FMA.
+let fusingCPUs: Set<String> = [
+    "x86-64-v3", "x86-64-v4", "haswell", "broadwell", "skylake", "skylake-avx512", "cascadelake",
+    "cooperlake", "cannonlake", "icelake-client", "icelake-server", "tigerlake", "rocketlake", "alderlake",
+    "raptorlake", "meteorlake", "arrowlake", "arrowlake-s", "lunarlake", "pantherlake", "gracemont",
+    "sierraforest", "grandridge", "clearwaterforest", "sapphirerapids", "emeraldrapids", "graniterapids",
+    "graniterapids-d", "diamondrapids", "bdver4", "znver1", "znver2", "znver3", "znver4", "znver5",
+]
+
 func vectorSettings() -> [SwiftSetting] {
     #if arch(x86_64)
     var cpu = "x86-64"
+    var fuses = false
+    var chosen = false
     #if canImport(Foundation)
     let isVersionedDependency = Context.packageDirectory.contains("/checkouts/") && Context.gitInformation?.currentTag != nil
+    let buildMachineFuses: Bool = {
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else {
+            #if os(macOS)
+            return true  // every Intel Mac that runs a Swift 6 toolchain has AVX2 + FMA
+            #else
+            return false
+            #endif
+        }
+        let names = Set(flags.split(separator: " ").map(String.init))
+        return names.contains("avx2") && names.contains("fma")
+    }()
     if isVersionedDependency {
         return []
-    } else if let chosen = ProcessInfo.processInfo.environment["METALEARN_TARGET_CPU"], !chosen.isEmpty {
-        cpu = chosen
-    } else if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) {
-        let names = Set(flags.split(separator: " ").map(String.init))
-        if names.contains("avx2") && names.contains("fma") { cpu = "haswell" }
-    } else {
-        #if os(macOS)
-        cpu = "haswell"  // every Intel Mac that runs a Swift 6 toolchain has AVX2 + FMA
-        #endif
+    } else if let name = ProcessInfo.processInfo.environment["METALEARN_TARGET_CPU"], !name.isEmpty {
+        (cpu, chosen) = (name, true)
+        fuses = name == "native" ? buildMachineFuses : fusingCPUs.contains(name)
+    } else if buildMachineFuses {
+        (cpu, fuses) = ("haswell", true)
     }
     #endif
     var settings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", cpu, "-Xcc", "-fno-math-errno"])]
-    if cpu != "x86-64" { settings.append(.define("METALEARN_REQUIRES_AVX2")) }
+    if fuses { settings.append(.define("METALEARN_REQUIRES_AVX2")) }
+    if chosen { settings.append(.define("METALEARN_TARGET_CPU_CHOSEN")) }
     return settings
     #else
     return []  // no unsafe flags, so the package stays usable as a dependency (arm64 Linux keeps errno)

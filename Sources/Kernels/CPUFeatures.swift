@@ -9,10 +9,14 @@ import Glibc
 public enum CPUFeatures {
     /// The instruction-set level this binary was compiled for.
     public static var compiledTarget: String {
-        #if METALEARN_REQUIRES_AVX2
+        #if METALEARN_REQUIRES_AVX2 && METALEARN_TARGET_CPU_CHOSEN
+        return "x86-64 with AVX2 + FMA (the CPU METALEARN_TARGET_CPU named)"
+        #elseif METALEARN_REQUIRES_AVX2
         return "x86-64 with AVX2 + FMA (haswell)"
+        #elseif arch(x86_64) && METALEARN_TARGET_CPU_CHOSEN
+        return "x86-64 for the CPU METALEARN_TARGET_CPU named, multiplies and adds not fused (slower vector code)"
         #elseif arch(x86_64)
-        return "generic x86-64 (SSE2 only: slow vector code)"
+        return "generic x86-64 (SSE2 only: slower vector code)"
         #elseif arch(arm64)
         return "arm64 (NEON)"
         #else
@@ -35,19 +39,25 @@ public enum CPUFeatures {
         #endif
     }
 
-    /// nil unless this build multiplies and adds (generic x86-64) on a CPU that could fuse them: then
-    /// how much faster a rebuild would be and how to make it.
+    /// nil unless this build multiplies and adds (generic x86-64) on a CPU that could fuse them, and its
+    /// target was not chosen on purpose with METALEARN_TARGET_CPU: then how much faster a rebuild would
+    /// be and how to make it.
     public static func slowBuildAdvice() -> String? {
         #if arch(x86_64) && os(Linux)
-        return slowBuildAdvice(fused: multiplyAddIsFused, cpuFlags: cpuFlags())
+        #if METALEARN_TARGET_CPU_CHOSEN
+        let chosen = true
+        #else
+        let chosen = false
+        #endif
+        return slowBuildAdvice(fused: multiplyAddIsFused, targetChosen: chosen, cpuFlags: cpuFlags())
         #else
         return nil
         #endif
     }
 
     /// `slowBuildAdvice` for a given build and CPU (tests pass both).
-    static func slowBuildAdvice(fused: Bool, cpuFlags: Set<String>?) -> String? {
-        guard !fused, let cpuFlags, cpuFlags.isSuperset(of: ["avx2", "fma"]) else { return nil }
+    static func slowBuildAdvice(fused: Bool, targetChosen: Bool = false, cpuFlags: Set<String>?) -> String? {
+        guard !fused, !targetChosen, let cpuFlags, cpuFlags.isSuperset(of: ["avx2", "fma"]) else { return nil }
         return "this build's kernels target generic x86-64, but this CPU has AVX2 and FMA: a GEMM runs about 3× "
             + "faster when built for it. Build with a plain swift build -c release in MetaLearn's checkout, or, "
             + "in a package that depends on MetaLearn by version, pass -Xswiftc -target-cpu -Xswiftc haswell "

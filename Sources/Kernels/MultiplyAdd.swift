@@ -9,43 +9,39 @@
 // Those builds multiply and add instead: results differ from an FMA build in the last bits, and the
 // GEMM runs at 49–51 GFLOP/s (README, "Vector code on every CPU").
 
+// One condition chooses the whole set: fused where the build targets FMA, separate elsewhere.
 #if METALEARN_REQUIRES_AVX2 || arch(arm64)
 /// Whether `plusProduct` is one fused multiply-add in this build.
 public let multiplyAddIsFused = true
-#else
-public let multiplyAddIsFused = false
-#endif
 
 extension SIMD8 where Scalar == Float {
     /// self + a·b, lane by lane (fused when `multiplyAddIsFused`).
     @inline(__always)
-    func plusProduct(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
-        #if METALEARN_REQUIRES_AVX2 || arch(arm64)
-        return addingProduct(a, b)
-        #else
-        return self + a * b
-        #endif
-    }
+    func plusProduct(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { addingProduct(a, b) }
 
     /// self + a·b with a scalar a (fused when `multiplyAddIsFused`).
     @inline(__always)
-    func plusProduct(_ a: Float, _ b: SIMD8<Float>) -> SIMD8<Float> {
-        #if METALEARN_REQUIRES_AVX2 || arch(arm64)
-        return addingProduct(a, b)
-        #else
-        return self + a * b
-        #endif
-    }
+    func plusProduct(_ a: Float, _ b: SIMD8<Float>) -> SIMD8<Float> { addingProduct(a, b) }
 }
 
 extension Float {
     /// self + a·b, rounded as one lane of `SIMD8.plusProduct`, so scalar tails match vector bodies.
     @inline(__always)
-    func plusProduct(_ a: Float, _ b: Float) -> Float {
-        #if METALEARN_REQUIRES_AVX2 || arch(arm64)
-        return addingProduct(a, b)
-        #else
-        return self + a * b
-        #endif
-    }
+    func plusProduct(_ a: Float, _ b: Float) -> Float { addingProduct(a, b) }
 }
+#else
+public let multiplyAddIsFused = false
+
+extension SIMD8 where Scalar == Float {
+    @inline(__always)
+    func plusProduct(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { self + a * b }
+
+    @inline(__always)
+    func plusProduct(_ a: Float, _ b: SIMD8<Float>) -> SIMD8<Float> { self + a * b }
+}
+
+extension Float {
+    @inline(__always)
+    func plusProduct(_ a: Float, _ b: Float) -> Float { self + a * b }
+}
+#endif
