@@ -53,7 +53,9 @@ func vectorSettings() -> [SwiftSetting] {
     var fuses = false
     var chosen = false
     #if canImport(Foundation)
-    let isVersionedDependency = Context.packageDirectory.contains("/checkouts/") && Context.gitInformation?.currentTag != nil
+    let directory = Context.packageDirectory
+    let inCheckouts = directory.contains("/checkouts/") || directory.contains("\\checkouts\\")
+    let isVersionedDependency = inCheckouts && Context.gitInformation?.currentTag != nil
     let buildMachineFuses: Bool = {
         guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
               let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else {
