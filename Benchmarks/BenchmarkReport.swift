@@ -40,9 +40,13 @@ struct BenchmarkResult {
         if let flops { add("gflops", .number(flops / (timings.median / 1000) / 1e9)) }
     }
 
-    /// The fields, then `threads`, `commit`, `date`, `machine` and `vector_code` from `context`.
+    /// The fields, then `peak_memory_mib` (the process's peak resident memory so far: run one benchmark
+    /// per process to attribute it), and `threads`, `commit`, `date`, `machine` and `vector_code` from `context`.
     func jsonLine(_ context: RunContext) -> String {
-        let all = fields + [("threads", .integer(context.threads)), ("commit", .string(context.commit)),
+        let peak: [(key: String, value: JSONValue)] = Memory.peakResidentBytes().map {
+            [("peak_memory_mib", .number(Double($0) / 1_048_576))]
+        } ?? []
+        let all = fields + peak + [("threads", .integer(context.threads)), ("commit", .string(context.commit)),
                             ("date", .string(context.date)), ("machine", .string(context.machine)),
                             ("vector_code", .string(CPUFeatures.compiledTarget))]
         return "{" + all.map { "\(quoted($0.key)): \($0.value.encoded)" }.joined(separator: ", ") + "}"

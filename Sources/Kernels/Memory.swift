@@ -1,10 +1,12 @@
-// Allocator tuning for large tensors (Linux/glibc). Every op returns a new array; glibc serves
-// blocks over 128 KiB with mmap and returns them with munmap, so each large tensor costs fresh,
-// zero-filled pages (page faults). Raising the thresholds keeps freed blocks for reuse, and one arena
-// for all threads stops worker threads' arenas from unmapping empty heaps.
+// Allocator tuning for large tensors (Linux/glibc), and the process's peak memory. Every op returns a
+// new array; glibc serves blocks over 128 KiB with mmap and returns them with munmap, so each large
+// tensor costs fresh, zero-filled pages (page faults). Raising the thresholds keeps freed blocks for
+// reuse, and one arena for all threads stops worker threads' arenas from unmapping empty heaps.
 
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 public enum Memory {
@@ -24,6 +26,23 @@ public enum Memory {
         // One arena for all threads: a worker thread's arena unmaps a heap as soon as it is empty,
         // so the next task's tensors fault in fresh pages again (W3: ~20k page faults a second).
         _ = mallopt(arenaMax, 1)
+        #endif
+    }
+
+    /// The most memory this process has had resident at once so far, in bytes (the operating system's
+    /// maximum resident set size, as `/usr/bin/time -v` reports it), or nil where it cannot be read.
+    public static func peakResidentBytes() -> Int? {
+        #if canImport(Glibc) || canImport(Darwin)
+        var usage = rusage()
+        #if canImport(Darwin)
+        guard getrusage(RUSAGE_SELF, &usage) == 0 else { return nil }
+        return Int(usage.ru_maxrss)  // bytes on Darwin
+        #else
+        guard getrusage(Int32(RUSAGE_SELF.rawValue), &usage) == 0 else { return nil }
+        return Int(usage.ru_maxrss) * 1024  // KiB on Linux
+        #endif
+        #else
+        return nil
         #endif
     }
 }

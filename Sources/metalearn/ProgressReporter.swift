@@ -2,6 +2,7 @@
 // stdout is a file or a pipe, plain lines every 5% and at every validation.
 
 import Foundation
+import Kernels
 import MetaLearning
 
 final class ProgressReporter {
@@ -55,8 +56,9 @@ final class ProgressReporter {
         guard !quiet else { return }
         if isTerminal { drawBar(); print("") }
         let seconds = Date().timeIntervalSince(start)
-        print(String(format: "trained %d iterations in %@ (%.1f it/s)", current - firstIteration, duration(seconds),
-                     Double(current - firstIteration) / max(seconds, 1e-9)))
+        let peak = Memory.peakResidentBytes().map { String(format: ", peak memory %.0f MiB", Double($0) / 1_048_576) } ?? ""
+        print(String(format: "trained %d iterations in %@ (%.1f it/s)%@", current - firstIteration, duration(seconds),
+                     Double(current - firstIteration) / max(seconds, 1e-9), peak))
     }
 
     /// Prints a permanent line (above the bar on a terminal).

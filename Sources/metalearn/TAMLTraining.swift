@@ -103,7 +103,7 @@ enum TAMLTraining {
             method: config.method.rawValue, batchNorm: kebabCase(config.batchNorm.rawValue),
             lossReduction: "class-balanced", model: config.modelDescription, dataset: config.dataset,
             datasets: config.datasets?.map(\.train), iterations: loop.trainer.state.iteration,
-            secondsThisSession: Date().timeIntervalSince(start),
+            secondsThisSession: Date().timeIntervalSince(start), peakMemoryMiB: peakMemoryMiB(),
             finalTrainLoss: lastTrain?.loss, finalTrainAccuracy: lastTrain?.accuracy, lastValidation: validation.last,
             bestValidation: validation.max { $0.validationScore < $1.validationScore },
             checkpoint: run.checkpointURL.path,

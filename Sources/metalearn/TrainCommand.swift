@@ -23,12 +23,19 @@ struct TrainResults: Codable {
     var datasets: [String]?
     var iterations: Int
     var secondsThisSession: Double
+    /// The process's peak resident memory in MiB (the maximum resident set size).
+    var peakMemoryMiB: Double?
     var finalTrainLoss: Double?
     var finalTrainAccuracy: Double?
     var lastValidation: LogRecord?
     var bestValidation: LogRecord?
     var checkpoint: String
     var bestCheckpoint: String?
+}
+
+/// `Memory.peakResidentBytes` in MiB, one decimal.
+func peakMemoryMiB() -> Double? {
+    Memory.peakResidentBytes().map { (Double($0) / 1_048_576 * 10).rounded() / 10 }
 }
 
 enum TrainCommand {
@@ -187,7 +194,7 @@ enum TrainCommand {
             method: config.method.rawValue, batchNorm: kebabCase(config.batchNorm.rawValue),
             lossReduction: kebabCase(config.lossReduction.rawValue), model: config.modelDescription,
             dataset: config.dataset, datasets: config.datasets?.map(\.train), iterations: loop.trainer.state.iteration,
-            secondsThisSession: Date().timeIntervalSince(start), finalTrainLoss: lastTrain?.loss,
+            secondsThisSession: Date().timeIntervalSince(start), peakMemoryMiB: peakMemoryMiB(), finalTrainLoss: lastTrain?.loss,
             finalTrainAccuracy: lastTrain?.accuracy, lastValidation: validation.last,
             bestValidation: validation.max { $0.validationScore < $1.validationScore },
             checkpoint: run.checkpointURL.path,
