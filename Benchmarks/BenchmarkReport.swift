@@ -43,9 +43,7 @@ struct BenchmarkResult {
     /// The fields, then `peak_memory_mib` (the process's peak resident memory so far: run one benchmark
     /// per process to attribute it), and `threads`, `commit`, `date`, `machine` and `vector_code` from `context`.
     func jsonLine(_ context: RunContext) -> String {
-        let peak: [(key: String, value: JSONValue)] = Memory.peakResidentBytes().map {
-            [("peak_memory_mib", .number(Double($0) / 1_048_576))]
-        } ?? []
+        let peak: [(key: String, value: JSONValue)] = Memory.peakResidentMiB().map { [("peak_memory_mib", .number($0))] } ?? []
         let all = fields + peak + [("threads", .integer(context.threads)), ("commit", .string(context.commit)),
                             ("date", .string(context.date)), ("machine", .string(context.machine)),
                             ("vector_code", .string(CPUFeatures.compiledTarget))]

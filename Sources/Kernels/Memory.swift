@@ -45,4 +45,7 @@ public enum Memory {
         return nil
         #endif
     }
+
+    /// `peakResidentBytes` in MiB.
+    public static func peakResidentMiB() -> Double? { peakResidentBytes().map { Double($0) / 1_048_576 } }
 }

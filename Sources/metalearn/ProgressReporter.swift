@@ -56,7 +56,7 @@ final class ProgressReporter {
         guard !quiet else { return }
         if isTerminal { drawBar(); print("") }
         let seconds = Date().timeIntervalSince(start)
-        let peak = Memory.peakResidentBytes().map { String(format: ", peak memory %.0f MiB", Double($0) / 1_048_576) } ?? ""
+        let peak = Memory.peakResidentMiB().map { String(format: ", peak memory %.0f MiB", $0) } ?? ""
         print(String(format: "trained %d iterations in %@ (%.1f it/s)%@", current - firstIteration, duration(seconds),
                      Double(current - firstIteration) / max(seconds, 1e-9), peak))
     }

@@ -33,9 +33,9 @@ struct TrainResults: Codable {
     var bestCheckpoint: String?
 }
 
-/// `Memory.peakResidentBytes` in MiB, one decimal.
+/// `Memory.peakResidentMiB`, one decimal.
 func peakMemoryMiB() -> Double? {
-    Memory.peakResidentBytes().map { (Double($0) / 1_048_576 * 10).rounded() / 10 }
+    Memory.peakResidentMiB().map { ($0 * 10).rounded() / 10 }
 }
 
 enum TrainCommand {
