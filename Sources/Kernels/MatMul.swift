@@ -29,12 +29,15 @@ public func matmulSerialUnpacked(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBuf
 
 /// Which algorithm `matmul` uses; tests force each one on every shape.
 enum MatMulPath {
-    /// `automaticPath`: direct for tiny problems and m = 1 or n = 1, deep for early layers' weight gradients, packed otherwise.
+    /// `automaticPath`: direct for tiny problems and m = 1 or n = 1, deep for early layers' weight gradients,
+    /// nine columns for a one-channel 3×3 layer's input gradient, packed otherwise.
     case automatic
     case direct
     case packed
     /// `matmulDeepTransposedA`: transposeA without transposeB only.
     case deepTransposedA
+    /// `matmulNineColumns`: n = 9 without transposeA only.
+    case nineColumns
 
     /// The algorithm's name in `ProductProfile`.
     var profileName: String {
@@ -42,6 +45,7 @@ enum MatMulPath {
         case .automatic, .packed: "packed"
         case .direct: "direct"
         case .deepTransposedA: "deep"
+        case .nineColumns: "nine"
         }
     }
 }
@@ -65,6 +69,9 @@ func matmul(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>,
         case .deepTransposedA:
             precondition(transposeA && !transposeB, "matmul: the deep path needs transposeA and a row-major B")
             matmulDeepTransposedA(pa, pb, pc, m: m, n: n, k: k, accumulate: accumulate, threads: threads)
+        case .nineColumns:
+            precondition(n == 9 && !transposeA, "matmul: the nine-column path needs n = 9 and a row-major A")
+            matmulNineColumns(pa, pb, pc, m: m, k: k, transposeB: transposeB, accumulate: accumulate, threads: threads)
         case .direct:
             matmulDirect(pa, pb, pc, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
                          accumulate: accumulate)
@@ -82,13 +89,14 @@ func productThreads(m: Int, n: Int, k: Int, available: Int) -> Int {
 
 /// The path `.automatic` takes: direct for tiny problems and matrix-vector shapes (memory-bound,
 /// packing would only add traffic), the deep path for a transposed A with few rows and a deep k,
-/// packed otherwise.
+/// the nine-column path for n = 9 with a row-major A at least 8 deep, packed otherwise.
 func automaticPath(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool) -> MatMulPath {
     if m == 1 || n == 1 || 2 * m * n * k < MatMulBlocking.directFlops { return .direct }
     if transposeA && !transposeB && m <= MatMulBlocking.maxRowsForDeepPath
         && n <= MatMulBlocking.maxColumnsForDeepPath && k >= MatMulBlocking.minDepthForDeepPath {
         return .deepTransposedA
     }
+    if n == 9 && !transposeA && k >= 8 { return .nineColumns }
     return .packed
 }
 

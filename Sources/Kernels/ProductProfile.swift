@@ -20,8 +20,9 @@ public enum ProductProfile {
     public struct Shape: Hashable, Sendable, CustomStringConvertible {
         public let m, n, k: Int
         public let transposeA, transposeB: Bool
-        /// "packed", "direct", "deep" (`MatMulDeepTransposedA.swift`), "prepacked" (B packed once for
-        /// many products) or "conv interior" (`ConvolutionInterior.swift`, m = output rows, k = window).
+        /// "packed", "direct", "deep" (`MatMulDeepTransposedA.swift`), "nine" (`MatMulNineColumns.swift`),
+        /// "prepacked" (B packed once for many products) or "conv interior" (`ConvolutionInterior.swift`,
+        /// m = output rows, k = window).
         public let algorithm: String
 
         public var description: String {

@@ -1,4 +1,4 @@
-// Tests `matmul` (its direct, packed and deep transposed-A paths) against `matmulReference` on awkward shapes,
+// Tests `matmul` (its direct, packed, deep transposed-A and nine-column paths) against `matmulReference` on awkward shapes,
 // every transpose/accumulate combination, k = 0, and bit-identical results for 1 and 2 threads.
 
 import Testing
@@ -26,7 +26,8 @@ private let awkwardShapes: [GemmShape] = [
     GemmShape(m: 65, n: 33, k: 65), GemmShape(m: 6, n: 16, k: 8), GemmShape(m: 12, n: 32, k: 1),
     GemmShape(m: 150, n: 17, k: 300), GemmShape(m: 300, n: 257, k: 129), GemmShape(m: 9, n: 64, k: 600),
     GemmShape(m: 967, n: 19, k: 23), GemmShape(m: 10, n: 40, k: 40), GemmShape(m: 41, n: 40, k: 10),
-    GemmShape(m: 7, n: 45, k: 1100),
+    GemmShape(m: 7, n: 45, k: 1100), GemmShape(m: 5, n: 9, k: 3), GemmShape(m: 13, n: 9, k: 70),
+    GemmShape(m: 101, n: 9, k: 64),
 ]
 
 @Test("the awkward shapes reach every part of the blocked plan")
@@ -102,16 +103,19 @@ private func matmulMatchesReference(shape: GemmShape, flags: GemmFlags) {
             }
         }
     }
-    for path in paths(flags) {  // .automatic picks one of these; see the next tests
+    for path in paths(flags, shape) {  // .automatic picks one of these; see the next tests
         let fast = runMatMul(a, b, c0, shape, flags, path: path, threads: 2)
         let ratio = worstErrorRatio(fast, reference, a: a, b: b, c0: c0, shape, flags)
         #expect(ratio < 1, "path \(path): worst error is \(ratio) × the allowed bound")
     }
 }
 
-/// The paths that can run a product with these flags.
-private func paths(_ flags: GemmFlags) -> [MatMulPath] {
-    flags.transposeA && !flags.transposeB ? [.direct, .packed, .deepTransposedA] : [.direct, .packed]
+/// The paths that can run a product of this shape with these flags.
+private func paths(_ flags: GemmFlags, _ shape: GemmShape) -> [MatMulPath] {
+    var paths: [MatMulPath] = [.direct, .packed]
+    if flags.transposeA && !flags.transposeB { paths.append(.deepTransposedA) }
+    if shape.n == 9 && !flags.transposeA { paths.append(.nineColumns) }
+    return paths
 }
 
 @Test("the deep path is taken by early layers' weight gradients only, and its chunks cover every tail")
@@ -128,11 +132,26 @@ private func deepPathChoice() {
     #expect(deepChunks(k: 1100) > 1)
 }
 
+@Test("the nine-column path is taken by one-channel 3×3 input gradients, and the test shapes reach its tails")
+private func nineColumnPathChoice() {
+    // W2's layer-1 input gradient Ȳ·Wᵀ (15680×64 times 64×9): taken, with B stored either way.
+    #expect(automaticPath(m: 15680, n: 9, k: 64, transposeA: false, transposeB: true) == .nineColumns)
+    #expect(automaticPath(m: 15680, n: 9, k: 64, transposeA: false, transposeB: false) == .nineColumns)
+    // A transposed A, another width, or k < 8 (no dot-product block): not taken.
+    #expect(automaticPath(m: 15680, n: 9, k: 64, transposeA: true, transposeB: false) != .nineColumns)
+    #expect(automaticPath(m: 15680, n: 10, k: 64, transposeA: false, transposeB: true) == .packed)
+    #expect(automaticPath(m: 15680, n: 9, k: 7, transposeA: false, transposeB: true) == .packed)
+    let nine = awkwardShapes.filter { $0.n == 9 }
+    #expect(nine.contains { $0.m % nineColumnTileRows != 0 && $0.k % 8 != 0 && $0.k > 8 }, "edge tile and depth tail")
+    #expect(nine.contains { $0.k < 8 }, "depth tail only")
+    #expect(nine.contains { $0.m > nineColumnRowsPerTask(m: $0.m) }, "several tasks")
+}
+
 @Test("k = 0 gives C = 0, or leaves C unchanged when accumulating", arguments: GemmFlags.all)
 private func emptyDepth(flags: GemmFlags) {
     let shape = GemmShape(m: 7, n: 13, k: 0)
     let c0 = seededValues(shape.m * shape.n, seed: 4)
-    for path in [MatMulPath.automatic] + paths(flags) {
+    for path in [MatMulPath.automatic] + paths(flags, shape) {
         let out = runMatMul([], [], c0, shape, flags, path: path, threads: 2)
         #expect(out == (flags.accumulate ? c0 : [Float](repeating: 0, count: c0.count)), "path \(path)")
     }
@@ -163,6 +182,7 @@ private func publicEntryRespectsBufferLength(shape: GemmShape) {
 /// Shapes that use several tasks, column groups, depth passes and edge tiles.
 private let determinismShapes: [GemmShape] = [
     GemmShape(m: 300, n: 80, k: 300), GemmShape(m: 9, n: 64, k: 2000), GemmShape(m: 1000, n: 20, k: 64),
+    GemmShape(m: 1000, n: 9, k: 67),
 ]
 
 @Test("1 and 2 threads give bit-identical results", .enabled(if: Parallelism.threads > 1, "needs METALEARN_THREADS > 1"),
@@ -171,7 +191,7 @@ private func threadCountDoesNotChangeBits(shape: GemmShape, flags: GemmFlags) {
     let a = seededValues(shape.m * shape.k, seed: 7)
     let b = seededValues(shape.k * shape.n, seed: 8)
     let c0 = seededValues(shape.m * shape.n, seed: 9)
-    for path in paths(flags) where path != .direct {
+    for path in paths(flags, shape) where path != .direct {
         let serial = runMatMul(a, b, c0, shape, flags, path: path, threads: 1)
         let parallel = runMatMul(a, b, c0, shape, flags, path: path, threads: 2)
         #expect(serial.map(\.bitPattern) == parallel.map(\.bitPattern), "path \(path)")
