@@ -40,8 +40,8 @@ struct BenchmarkResult {
         if let flops { add("gflops", .number(flops / (timings.median / 1000) / 1e9)) }
     }
 
-    /// The fields, then `peak_memory_mib` (the process's peak resident memory so far: run one benchmark
-    /// per process to attribute it), and `threads`, `commit`, `date`, `machine` and `vector_code` from `context`.
+    /// The fields, then `peak_memory_mib` (the peak resident memory since this benchmark started, on
+    /// Linux; the process's peak so far elsewhere), and `threads`, `commit`, `date`, `machine` and `vector_code` from `context`.
     func jsonLine(_ context: RunContext) -> String {
         let peak: [(key: String, value: JSONValue)] = Memory.peakResidentMiB().map { [("peak_memory_mib", .number($0))] } ?? []
         let all = fields + peak + [("threads", .integer(context.threads)), ("commit", .string(context.commit)),

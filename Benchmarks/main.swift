@@ -87,7 +87,12 @@ ProductProfile.isEnabled = profileProducts
 for benchmark in selected {
     do {
         ProductProfile.reset()
-        for result in try gate.map({ try $0.run(benchmark.run) }) ?? benchmark.run() {
+        // Each benchmark's lines report its own peak memory (where the system can reset the peak).
+        let measured: @Sendable () throws -> [BenchmarkResult] = {
+            Memory.restartPeakMeasurement()
+            return try benchmark.run()
+        }
+        for result in try gate.map({ try $0.run(measured) }) ?? measured() {
             print(result.jsonLine(context))
             fflush(nil)  // flush stdout now, so lines appear as results come in
         }

@@ -5,6 +5,8 @@
 
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
@@ -29,9 +31,13 @@ public enum Memory {
         #endif
     }
 
-    /// The most memory this process has had resident at once so far, in bytes (the operating system's
-    /// maximum resident set size, as `/usr/bin/time -v` reports it), or nil where it cannot be read.
+    /// The most memory this process has had resident at once since it started, or since the last
+    /// `restartPeakMeasurement()` that returned true, in bytes (the figure `/usr/bin/time -v` reports as
+    /// the maximum resident set size), or nil where it cannot be read.
     public static func peakResidentBytes() -> Int? {
+        #if os(Linux)
+        if let kibibytes = statusField("VmHWM:") { return kibibytes * 1024 }  // resettable, unlike getrusage's
+        #endif
         #if canImport(Glibc) || canImport(Darwin)
         var usage = rusage()
         #if canImport(Darwin)
@@ -45,6 +51,43 @@ public enum Memory {
         return nil
         #endif
     }
+
+    /// Starts a new peak, so that `peakResidentBytes()` measures one job of a longer process (each
+    /// benchmark of a `Benchmarks` run): gives the heap's free memory back to the system (glibc's
+    /// `malloc_trim`, which `keepFreedTensorMemory` would otherwise hold on to) and resets the kernel's
+    /// record of the peak to what is resident now (Linux 4.0 and later: "5" written to
+    /// /proc/self/clear_refs). Memory still in use counts from the start.
+    /// Returns false where the peak cannot be reset; it then stays the process's peak.
+    @discardableResult
+    public static func restartPeakMeasurement() -> Bool {
+        #if os(Linux) && canImport(Glibc)
+        typealias Trim = @convention(c) (Int) -> Int32
+        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") {
+            _ = unsafeBitCast(symbol, to: Trim.self)(0)
+        }
+        let file = open("/proc/self/clear_refs", O_WRONLY)
+        guard file >= 0 else { return false }
+        defer { close(file) }
+        return write(file, "5", 1) == 1
+        #else
+        return false
+        #endif
+    }
+
+    #if os(Linux)
+    /// The number after `name` in /proc/self/status (sizes there are in KiB), or nil.
+    private static func statusField(_ name: String) -> Int? {
+        let file = open("/proc/self/status", O_RDONLY)
+        guard file >= 0 else { return nil }
+        defer { close(file) }
+        var bytes = [UInt8](repeating: 0, count: 8192)
+        let count = bytes.withUnsafeMutableBytes { read(file, $0.baseAddress, $0.count) }
+        guard count > 0 else { return nil }
+        let text = String(decoding: bytes[..<count], as: UTF8.self)
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(name) }) else { return nil }
+        return line.dropFirst(name.count).split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) }
+    }
+    #endif
 
     /// `peakResidentBytes` in MiB.
     public static func peakResidentMiB() -> Double? { peakResidentBytes().map { Double($0) / 1_048_576 } }
