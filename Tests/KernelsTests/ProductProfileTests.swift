@@ -39,6 +39,25 @@ import Testing
                 == "7×11×700 Aᵀ·B deep")
     }
 
+    /// A transposed convolution to one channel (a one-channel layer's input gradient, a decoder's last
+    /// layer) runs its products through the nine-column path, with its weights packed or not.
+    @Test func oneChannelInputGradientTakesTheNineColumnPath() {
+        let g = ConvGeometry(batch: 3, inputHeight: 13, inputWidth: 11, inputChannels: 1, kernelHeight: 3, kernelWidth: 3,
+                             stride: 2, padding: .symmetric(1))
+        let cout = 24
+        let y = Buffer<Float>.random(3 * g.outputHeight * g.outputWidth * cout, seed: 7)
+        let w = Buffer<Float>.random(9 * cout, seed: 8)
+        let x = Buffer<Float>(count: 3 * 13 * 11)
+        ProductProfile.reset()
+        ProductProfile.isEnabled = true
+        transposedConvolution(y.input, weights: w.input, into: x.output, geometry: g, outputChannels: cout)
+        ProductProfile.isEnabled = false
+        let entries = ProductProfile.entries()
+        #expect(!entries.isEmpty)
+        #expect(entries.allSatisfy { $0.shape.n == 9 && $0.shape.k == cout && $0.shape.algorithm == "nine" },
+                "\(entries.map(\.shape))")
+    }
+
     @Test func recordsNothingWhenDisabled() {
         let (a, b) = (Buffer<Float>.random(43 * 29, seed: 5), Buffer<Float>.random(29 * 31, seed: 6))
         let c = Buffer<Float>(count: 43 * 31)
