@@ -20,11 +20,10 @@ func matmulNineColumns(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c
     // low[p·8 + j] = op(B)[p, j] for j < 8; ninth[p] = op(B)[p, 8].
     let low = scratch.floats(8 * k).baseAddress!
     let ninth = scratch.floats(k).baseAddress!
+    let element = { (p: Int, j: Int) in transposeB ? b[j * k + p] : b[p * 9 + j] }  // op(B)[p, j]
     for p in 0..<k {
-        for j in 0..<9 {
-            let value = transposeB ? b[j * k + p] : b[p * 9 + j]
-            if j < 8 { low[p * 8 + j] = value } else { ninth[p] = value }
-        }
+        for j in 0..<8 { low[p * 8 + j] = element(p, j) }
+        ninth[p] = element(p, 8)
     }
     let rowsPerTask = nineColumnRowsPerTask(m: m)
     nonisolated(unsafe) let (sa, sc, sl, sn) = (a, c, low, ninth)
