@@ -44,7 +44,7 @@ import Testing
     @Test func oneChannelInputGradientTakesTheNineColumnPath() {
         let g = ConvGeometry(batch: 3, inputHeight: 13, inputWidth: 11, inputChannels: 1, kernelHeight: 3, kernelWidth: 3,
                              stride: 2, padding: .symmetric(1))
-        let cout = 24
+        let cout = 23  // with m = 3·7·6 = 126, a product shape no other test runs (they may run meanwhile)
         let y = Buffer<Float>.random(3 * g.outputHeight * g.outputWidth * cout, seed: 7)
         let w = Buffer<Float>.random(9 * cout, seed: 8)
         let x = Buffer<Float>(count: 3 * 13 * 11)
@@ -52,10 +52,9 @@ import Testing
         ProductProfile.isEnabled = true
         transposedConvolution(y.input, weights: w.input, into: x.output, geometry: g, outputChannels: cout)
         ProductProfile.isEnabled = false
-        let entries = ProductProfile.entries()
+        let entries = ProductProfile.entries().filter { $0.shape.m == 126 && $0.shape.n == 9 && $0.shape.k == cout }
         #expect(!entries.isEmpty)
-        #expect(entries.allSatisfy { $0.shape.n == 9 && $0.shape.k == cout && $0.shape.algorithm == "nine" },
-                "\(entries.map(\.shape))")
+        #expect(entries.allSatisfy { $0.shape.algorithm == "nine" }, "\(entries.map(\.shape))")
     }
 
     @Test func recordsNothingWhenDisabled() {
