@@ -47,38 +47,51 @@ let fusingCPUs: Set<String> = [
     "graniterapids-d", "diamondrapids", "bdver4", "znver1", "znver2", "znver3", "znver4", "znver5",
 ]
 
+/// LLVM's names of x86-64 CPUs with AVX-512 (F, CD, BW, DQ, VL): the kernels' 6×32 tiles use zmm registers.
+let avx512CPUs: Set<String> = [
+    "skylake-avx512", "cascadelake", "cooperlake", "cannonlake", "icelake-client", "icelake-server", "tigerlake",
+    "rocketlake", "sapphirerapids", "emeraldrapids", "graniterapids", "graniterapids-d", "diamondrapids",
+    "znver4", "znver5",
+]
+/// The /proc/cpuinfo flags an AVX-512 build needs.
+let avx512Flags: Set<String> = ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"]
+
 func vectorSettings() -> [SwiftSetting] {
     #if arch(x86_64)
     var cpu = "x86-64"
     var fuses = false
+    var wide = false
     var chosen = false
     #if canImport(Foundation)
     let directory = Context.packageDirectory
     let inCheckouts = directory.contains("/checkouts/") || directory.contains("\\checkouts\\")
     let isVersionedDependency = inCheckouts && Context.gitInformation?.currentTag != nil
-    let buildMachineFuses: Bool = {
+    let buildMachineFlags: Set<String>? = {
         guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else {
-            #if os(macOS)
-            return true  // every Intel Mac that runs a Swift 6 toolchain has AVX2 + FMA
-            #else
-            return false
-            #endif
-        }
-        let names = Set(flags.split(separator: " ").map(String.init))
-        return names.contains("avx2") && names.contains("fma")
+              let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
+        return Set(flags.split(separator: " ").map(String.init))
     }()
+    #if os(macOS)
+    let buildMachineFuses = true  // every Intel Mac that runs a Swift 6 toolchain has AVX2 + FMA
+    #else
+    let buildMachineFuses = buildMachineFlags.map { $0.isSuperset(of: ["avx2", "fma"]) } ?? false
+    #endif
+    let buildMachineIsWide = buildMachineFuses && (buildMachineFlags.map { $0.isSuperset(of: avx512Flags) } ?? false)
     if isVersionedDependency {
         return []
     } else if let name = ProcessInfo.processInfo.environment["METALEARN_TARGET_CPU"], !name.isEmpty {
         (cpu, chosen) = (name, true)
         fuses = name == "native" ? buildMachineFuses : fusingCPUs.contains(name)
+        wide = name == "native" ? buildMachineIsWide : avx512CPUs.contains(name)
+    } else if buildMachineIsWide {
+        (cpu, fuses, wide) = ("skylake-avx512", true, true)
     } else if buildMachineFuses {
         (cpu, fuses) = ("haswell", true)
     }
     #endif
     var settings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", cpu, "-Xcc", "-fno-math-errno"])]
     if fuses { settings.append(.define("METALEARN_REQUIRES_AVX2")) }
+    if wide { settings.append(.define("METALEARN_AVX512")) }
     if chosen { settings.append(.define("METALEARN_TARGET_CPU_CHOSEN")) }
     return settings
     #else

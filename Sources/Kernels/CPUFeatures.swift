@@ -1,6 +1,7 @@
-// Refuses, with a clear message, to run AVX2+FMA code on a CPU without those features.
-// Package.swift builds for `haswell` (x86-64-v3) when the build machine has AVX2 and FMA; such a
-// binary copied to an older x86-64 CPU would die on an illegal instruction instead.
+// Refuses, with a clear message, to run AVX2+FMA (or AVX-512) code on a CPU without those features.
+// Package.swift builds for `haswell` (x86-64-v3) when the build machine has AVX2 and FMA, and for
+// `skylake-avx512` when it also has AVX-512; such a binary copied to an older x86-64 CPU would die on
+// an illegal instruction instead.
 
 #if canImport(Glibc)
 import Glibc
@@ -9,7 +10,11 @@ import Glibc
 public enum CPUFeatures {
     /// The instruction-set level this binary was compiled for.
     public static var compiledTarget: String {
-        #if METALEARN_REQUIRES_AVX2 && METALEARN_TARGET_CPU_CHOSEN
+        #if METALEARN_AVX512 && METALEARN_TARGET_CPU_CHOSEN
+        return "x86-64 with AVX-512 + FMA (the CPU METALEARN_TARGET_CPU named)"
+        #elseif METALEARN_AVX512
+        return "x86-64 with AVX-512 + FMA (skylake-avx512)"
+        #elseif METALEARN_REQUIRES_AVX2 && METALEARN_TARGET_CPU_CHOSEN
         return "x86-64 with AVX2 + FMA (the CPU METALEARN_TARGET_CPU named)"
         #elseif METALEARN_REQUIRES_AVX2
         return "x86-64 with AVX2 + FMA (haswell)"
@@ -28,15 +33,25 @@ public enum CPUFeatures {
     public static func unsupportedReason() -> String? {
         #if METALEARN_REQUIRES_AVX2 && os(Linux)
         guard let flags = cpuFlags() else { return nil }  // cannot tell: let it run
-        let missing = ["avx2", "fma"].filter { !flags.contains($0) }
-        if missing.isEmpty { return nil }
-        return "This MetaLearn binary was built for CPUs with AVX2 and FMA, but this CPU lacks "
-            + missing.joined(separator: " and ")
-            + ". Rebuild on this machine (swift build -c release detects the CPU), or build a portable "
-            + "binary with METALEARN_TARGET_CPU=x86-64 swift build -c release (much slower vector code)."
+        #if METALEARN_AVX512
+        return unsupportedReason(required: ["avx2", "fma", "avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"],
+                                 named: "AVX-512", cpuFlags: flags)
+        #else
+        return unsupportedReason(required: ["avx2", "fma"], named: "AVX2 and FMA", cpuFlags: flags)
+        #endif
         #else
         return nil
         #endif
+    }
+
+    /// nil when `cpuFlags` has every `required` feature; otherwise what is missing and what to do.
+    static func unsupportedReason(required: [String], named: String, cpuFlags: Set<String>) -> String? {
+        let missing = required.filter { !cpuFlags.contains($0) }
+        if missing.isEmpty { return nil }
+        return "This MetaLearn binary was built for CPUs with \(named), but this CPU lacks "
+            + missing.joined(separator: ", ")
+            + ". Rebuild on this machine (swift build -c release detects the CPU), or build a portable "
+            + "binary with METALEARN_TARGET_CPU=x86-64 swift build -c release (much slower vector code)."
     }
 
     /// nil unless this build multiplies and adds (generic x86-64) on a CPU that could fuse them, and its

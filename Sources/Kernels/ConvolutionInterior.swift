@@ -9,7 +9,7 @@
 // product does; where that product also splits its passes into depth chunks (small groups) the
 // chunks are added in another order, so results agree to rounding, and bit for bit otherwise.
 //
-//     for pass i (kernel row):  for 16-column panel j of W:  for each interior output row, six positions at a time:
+//     for pass i (kernel row):  for 16-column panel j of W (two at once with AVX-512):  for each interior output row, six positions at a time:
 //         y[6 positions, panel j] (+)= x[window rows i of the 6 positions] · Wpacked[pass i, panel j]
 
 extension ConvGeometry {
@@ -54,9 +54,12 @@ private func convolveInteriorTiles(_ x: UnsafePointer<Float>, weights: PackedB, 
     for first in stride(from: 0, to: g.batch, by: interiorImagesPerBlock) {
         for pass in 0..<g.kernelHeight {
             let addToC = accumulate || pass > 0
-            for jr in 0..<ceilDiv(cout, microColumns) {
+            var jr = 0
+            while jr < ceilDiv(cout, microColumns) {
                 let b = panels + jr * microColumns * weights.k + pass * depth * microColumns
                 let columns = min(microColumns, cout - jr * microColumns)
+                // Two whole panels at once where the build pairs them (AVX-512, MatMulPanelPair.swift).
+                let pair = pairsColumnPanels && cout - jr * microColumns >= 2 * microColumns
                 for image in first ..< min(g.batch, first + interiorImagesPerBlock) {
                     for oy in region.rows.outputs {
                         let windowRow = oy * g.strideHeight - g.padTop + pass
@@ -65,12 +68,19 @@ private func convolveInteriorTiles(_ x: UnsafePointer<Float>, weights: PackedB, 
                             let a = x + image * imageInput + windowRow * inputRow
                                 + (ox * g.strideWidth - g.padLeft) * g.inputChannels
                             let c = y + image * imageOutput + (oy * g.outputWidth + ox) * cout + jr * microColumns
-                            microTile(depth: depth, a: a, layout: .rowMajor(rowStride: rowStride), b: b,
-                                      ldb: microColumns, c: c, ldc: cout, rows: microRows, columns: columns,
-                                      addToC: addToC, scratch: scratch.baseAddress!)
+                            if pair {
+                                microKernelPair(depth: depth, a: a, layout: .rowMajor(rowStride: rowStride), b0: b,
+                                                b1: b + microColumns * weights.k, ldb: microColumns, c: c, ldc: cout,
+                                                addToC: addToC)
+                            } else {
+                                microTile(depth: depth, a: a, layout: .rowMajor(rowStride: rowStride), b: b,
+                                          ldb: microColumns, c: c, ldc: cout, rows: microRows, columns: columns,
+                                          addToC: addToC, scratch: scratch.baseAddress!)
+                            }
                         }
                     }
                 }
+                jr += pair ? 2 : 1
             }
         }
     }

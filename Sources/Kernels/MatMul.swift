@@ -241,6 +241,32 @@ private func multiplyBlock(_ a: UnsafePointer<Float>, _ b: BPanels,
                           c: cTile, ldc: n, rows: tileRows, columns: tileColumns, addToC: addToC, scratch: scratch)
             }
         }
+        /// Panels `jr` and `jr + 1` of row panel `ir`: one 6×32 tile when both are whole and their B
+        /// panels have one row stride (MatMulPanelPair.swift), two `tile`s otherwise.
+        @inline(__always)
+        func tilePair(_ ir: Int, _ jr: Int) {
+            let (b0, ldb) = b.panel(jr, depthStart: depthStart)
+            let (b1, ldb1) = b.panel(jr + 1, depthStart: depthStart)
+            let row = rowStart + ir * microRows
+            guard ir < fullPanels || (!inPlace && rows - ir * microRows >= microRows),
+                  columns - jr * microColumns >= 2 * microColumns, ldb == ldb1 else {
+                tile(ir, jr)
+                tile(ir, jr + 1)
+                return
+            }
+            let cTile = c + row * n + jr * microColumns
+            let direct = inPlace && ir < fullPanels
+            if transposeA {
+                let aPanel = direct ? a + depthStart * m + row : UnsafePointer(packedA + ir * microRows * depth)
+                let layout = direct ? APanelLayout(rowStride: 1, depthStride: m) : .depthMajor
+                microKernelPair(depth: depth, a: aPanel, layout: layout, b0: b0, b1: b1, ldb: ldb, c: cTile, ldc: n,
+                                addToC: addToC)
+            } else {
+                let aPanel = direct ? a + row * k + depthStart : UnsafePointer(packedA + ir * microRows * depth)
+                microKernelPair(depth: depth, a: aPanel, layout: .rowMajor(rowStride: direct ? k : depth), b0: b0, b1: b1,
+                                ldb: ldb, c: cTile, ldc: n, addToC: addToC)
+            }
+        }
         if depth <= MatMulBlocking.maxDepthForRowOrder {
             // A short depth makes each tile little work for the C lines it writes: sweep whole rows of
             // the block's C, so consecutive tiles write neighbouring lines.
@@ -252,15 +278,32 @@ private func multiplyBlock(_ a: UnsafePointer<Float>, _ b: BPanels,
                     let row = rowStart + ir * microRows
                     let aPanel = a + row * k + depthStart
                     let cRow = c + row * n
-                    for jr in 0..<fullColumnPanels {
+                    var jr = 0
+                    while jr < fullColumnPanels {
                         let (bPanel, ldb) = b.panel(jr, depthStart: depthStart)
-                        microKernel6x16(depth: depth, a: aPanel, layout: .rowMajor(rowStride: k), b: bPanel, ldb: ldb,
-                                        c: cRow + jr * microColumns, ldc: n, addToC: addToC)
+                        if jr + 1 < fullColumnPanels, case let (next, nextLdb) = b.panel(jr + 1, depthStart: depthStart),
+                           nextLdb == ldb {
+                            microKernelPair(depth: depth, a: aPanel, layout: .rowMajor(rowStride: k), b0: bPanel, b1: next,
+                                            ldb: ldb, c: cRow + jr * microColumns, ldc: n, addToC: addToC)
+                            jr += 2
+                        } else {
+                            microKernel6x16(depth: depth, a: aPanel, layout: .rowMajor(rowStride: k), b: bPanel, ldb: ldb,
+                                            c: cRow + jr * microColumns, ldc: n, addToC: addToC)
+                            jr += 1
+                        }
                     }
                     for jr in fullColumnPanels..<columnPanels { tile(ir, jr) }
                 } else {
                     for jr in 0..<columnPanels { tile(ir, jr) }
                 }
+            }
+        } else if pairsColumnPanels {
+            // AVX-512: each A panel serves two B panels while it is in registers' reach.
+            for jr in stride(from: 0, to: columnPanels - 1, by: 2) {
+                for ir in 0..<rowPanels { tilePair(ir, jr) }
+            }
+            if columnPanels % 2 == 1 {
+                for ir in 0..<rowPanels { tile(ir, columnPanels - 1) }
             }
         } else {
             for jr in 0..<columnPanels {

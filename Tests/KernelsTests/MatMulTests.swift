@@ -27,7 +27,7 @@ private let awkwardShapes: [GemmShape] = [
     GemmShape(m: 150, n: 17, k: 300), GemmShape(m: 300, n: 257, k: 129), GemmShape(m: 9, n: 64, k: 600),
     GemmShape(m: 967, n: 19, k: 23), GemmShape(m: 10, n: 40, k: 40), GemmShape(m: 41, n: 40, k: 10),
     GemmShape(m: 7, n: 45, k: 1100), GemmShape(m: 5, n: 9, k: 3), GemmShape(m: 13, n: 9, k: 70),
-    GemmShape(m: 101, n: 9, k: 64),
+    GemmShape(m: 101, n: 9, k: 64), GemmShape(m: 20, n: 50, k: 17), GemmShape(m: 31, n: 55, k: 47),
 ]
 
 @Test("the awkward shapes reach every part of the blocked plan")
@@ -46,6 +46,12 @@ private func awkwardShapesCoverThePlan() {
     let shallow = MatMulBlocking.maxDepthForRowOrder
     #expect(awkwardShapes.contains { $0.k <= shallow && $0.m > microRows && $0.n > microColumns }, "tiles in row-panel order")
     #expect(awkwardShapes.contains { $0.k > shallow && $0.m > microRows && $0.n > microColumns }, "tiles in column-panel order")
+    // AVX-512 builds run two whole 16-column panels as one 6×32 tile, in either order, next to a lone panel.
+    let pairs = 2 * microColumns
+    #expect(awkwardShapes.contains { $0.k <= shallow && $0.m > microRows && $0.n > pairs && ($0.n / microColumns) % 2 == 1 },
+            "panel pairs and a lone whole panel in row-panel order")
+    #expect(awkwardShapes.contains { $0.k > shallow && $0.m > microRows && $0.n > pairs && ($0.n / microColumns) % 2 == 1 },
+            "panel pairs and a lone whole panel in column-panel order")
 }
 
 /// Deterministic uniform values in [-1, 1) (SplitMix64), so failures reproduce.
