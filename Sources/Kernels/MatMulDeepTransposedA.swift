@@ -11,7 +11,8 @@
 ///
 /// k is cut into `deepChunks(k:)` chunks (a function of k alone, so the bits do not depend on the
 /// thread count). Chunks run in parallel, each summing its depth steps in order into its own
-/// buffer; the buffers are added to C in chunk order. Register tiles are 3 rows × 32 columns
+/// buffer; the buffers are added to C in chunk order. Register tiles are 6 rows × 32 columns in
+/// AVX-512 builds (12 SIMD16 accumulators) while 6 rows are left, then 3 rows × 32 columns
 /// (12 accumulators) while 3 rows are left (4 left with n < 64 go as two pairs), then 2 × 32 (8),
 /// then 2 × 8, then single columns; an odd last row takes 1 × 64 tiles first.
 /// - Complexity: O(m·n·k) flops; O(chunks·m·n) extra memory.
@@ -74,23 +75,24 @@ private struct DeepTransposedBlocks {
             }
             let block = Block(a: a + start * m, b: bRows, count: count)
             var row = 0
+            #if METALEARN_AVX512
+            // AVX-512: six rows at a time, 12 SIMD16 sums per 6×32 tile; the columns after the last
+            // whole 32 go as two groups of three rows.
+            while m - row >= 6 && n >= 32 {
+                var column = 0
+                while column + 32 <= n {
+                    tile6x32(row, column, block)
+                    column += 32
+                }
+                threeRows(row, from: column, block)
+                threeRows(row + 3, from: column, block)
+                row += 6
+            }
+            #endif
             // Three rows at a time while three are left: 12 independent sums per 3×32 tile. Four
             // rows left and fewer than 64 columns (no 1 × 64 tile for a last row) go as two pairs.
             while m - row >= 3 && (m - row != 4 || n >= 64) {
-                var column = 0
-                while column + 32 <= n {
-                    tile3x32(row, column, block)
-                    column += 32
-                }
-                while column + 8 <= n {
-                    tile2x8((row, row + 1), column, block)
-                    tile2x8((row + 2, row + 2), column, block)
-                    column += 8
-                }
-                while column < n {
-                    for r in row ..< row + 3 { single(r, column, block) }
-                    column += 1
-                }
+                threeRows(row, from: 0, block)
                 row += 3
             }
             // The rest in pairs: one or two rows left, or four with n < 64.
@@ -122,6 +124,64 @@ private struct DeepTransposedBlocks {
             }
         }
     }
+
+    /// sum[row ..< +3, column ..< n] += the block's products: 3×32 tiles, then pairs of 8, then singles.
+    @inline(__always)
+    private func threeRows(_ row: Int, from start: Int, _ block: Block) {
+        var column = start
+        while column + 32 <= n {
+            tile3x32(row, column, block)
+            column += 32
+        }
+        while column + 8 <= n {
+            tile2x8((row, row + 1), column, block)
+            tile2x8((row + 2, row + 2), column, block)
+            column += 8
+        }
+        while column < n {
+            for r in row ..< row + 3 { single(r, column, block) }
+            column += 1
+        }
+    }
+
+    #if METALEARN_AVX512
+    /// sum[row ..< +6, column ..< +32] += Σ_p A[p, row ..< +6]ᵀ·B[p, column ..< +32] in 12 SIMD16
+    /// accumulators (AVX-512): per step two B vectors and six broadcasts, each folded into its FMA.
+    @inline(__always)
+    private func tile6x32(_ row: Int, _ column: Int, _ block: Block) {
+        let t = sum + row * n + column
+        var (x0, x1) = (load16(t), load16(t + 16))
+        var (y0, y1) = (load16(t + n), load16(t + n + 16))
+        var (z0, z1) = (load16(t + 2 * n), load16(t + 2 * n + 16))
+        var (u0, u1) = (load16(t + 3 * n), load16(t + 3 * n + 16))
+        var (v0, v1) = (load16(t + 4 * n), load16(t + 4 * n + 16))
+        var (w0, w1) = (load16(t + 5 * n), load16(t + 5 * n + 16))
+        var (pa, pb) = (block.a + row, block.b + column)
+        for _ in 0..<block.count {
+            let (b0, b1) = (load16(pb), load16(pb + 16))
+            var s = SIMD16<Float>(repeating: pa[0])
+            x0 = x0.plusProduct(s, b0); x1 = x1.plusProduct(s, b1)
+            s = SIMD16<Float>(repeating: pa[1])
+            y0 = y0.plusProduct(s, b0); y1 = y1.plusProduct(s, b1)
+            s = SIMD16<Float>(repeating: pa[2])
+            z0 = z0.plusProduct(s, b0); z1 = z1.plusProduct(s, b1)
+            s = SIMD16<Float>(repeating: pa[3])
+            u0 = u0.plusProduct(s, b0); u1 = u1.plusProduct(s, b1)
+            s = SIMD16<Float>(repeating: pa[4])
+            v0 = v0.plusProduct(s, b0); v1 = v1.plusProduct(s, b1)
+            s = SIMD16<Float>(repeating: pa[5])
+            w0 = w0.plusProduct(s, b0); w1 = w1.plusProduct(s, b1)
+            pa += m
+            pb += n
+        }
+        store16(x0, t); store16(x1, t + 16)
+        store16(y0, t + n); store16(y1, t + n + 16)
+        store16(z0, t + 2 * n); store16(z1, t + 2 * n + 16)
+        store16(u0, t + 3 * n); store16(u1, t + 3 * n + 16)
+        store16(v0, t + 4 * n); store16(v1, t + 4 * n + 16)
+        store16(w0, t + 5 * n); store16(w1, t + 5 * n + 16)
+    }
+    #endif
 
     /// A block of depth steps: its first rows of A and B, and how many.
     struct Block {

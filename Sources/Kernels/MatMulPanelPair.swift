@@ -18,23 +18,18 @@ extension SIMD16 where Scalar == Float {
     func plusProduct(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> { addingProduct(a, b) }
 }
 
-/// Loads `p[0..<16]` as one vector.
-@inline(__always)
-func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
-    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
-}
-
 /// Stores the sixteen lanes of `v` to `p[0..<16]`, or adds them to what is there when `add`.
 @inline(__always)
 private func write16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, _ add: Bool) {
-    let raw = UnsafeMutableRawPointer(p)
-    raw.storeBytes(of: add ? raw.loadUnaligned(as: SIMD16<Float>.self) + v : v, as: SIMD16<Float>.self)
+    store16(add ? load16(p) + v : v, p)
 }
 
 /// Tile[6×32] (+)= Apanel · [Bpanel₀ Bpanel₁] over `depth` steps: columns 0..<16 of the tile from
 /// `b0`, columns 16..<32 from `b1` (both with row stride `ldb`); A and C as in `microKernel6x16`.
 /// - Complexity: 192·depth fused multiply-adds; reads 38·depth floats.
-@inline(__always)
+/// Never inlined: inlined into `matmul` over a `PackedB`, LLVM once kept its accumulators on the stack
+/// (W3-FO's 42×192×32 products ran at 45 instead of 195 GFLOP/s). A call per tile costs nothing measurable.
+@inline(never)
 func microKernelPair(depth: Int, a: UnsafePointer<Float>, layout: APanelLayout, b0: UnsafePointer<Float>,
                      b1: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int, addToC: Bool) {
     let (rowStride, depthStride) = (layout.rowStride, layout.depthStride)

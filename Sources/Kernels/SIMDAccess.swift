@@ -33,3 +33,23 @@ func store32(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ v2: SIMD8<Float>, _ v3: S
 func load8(_ p: UnsafePointer<Int32>) -> SIMD8<Int32> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Int32>.self)
 }
+
+#if METALEARN_AVX512
+/// Loads `p[0..<16]` as one vector (one zmm register; AVX-512 builds only).
+@inline(__always)
+func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+}
+
+/// Loads `p[0..<16]` as one vector (one zmm register; AVX-512 builds only).
+@inline(__always)
+func load16(_ p: UnsafeMutablePointer<Float>) -> SIMD16<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+}
+
+/// Stores the sixteen lanes of `v` to `p[0..<16]` (AVX-512 builds only).
+@inline(__always)
+func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
+}
+#endif
