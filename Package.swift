@@ -15,7 +15,9 @@ import Foundation
 // For the generic x86-64 target, LLVM lowers every FMA lane to a `fmaf` library call,
 // measured about 70x slower than AVX2+FMA code. So on x86-64 the manifest, which runs on the
 // build machine, asks for the `haswell` CPU (AVX2 + FMA, the x86-64-v3 level) when the build
-// machine has both features, and keeps the generic target otherwise. On arm64, NEON (with FMA)
+// machine has both features, for `skylake-avx512` (and defines METALEARN_AVX512: the GEMM's 6×32 zmm
+// tiles, Sources/Kernels/MatMulPanelPair.swift) when it also has AVX-512 F/CD/BW/DQ/VL, and keeps the
+// generic target otherwise. On arm64, NEON (with FMA)
 // is part of the baseline and needs no flag.
 //
 // `-fno-math-errno` (for the C declarations the standard library's `squareRoot()` goes through)
