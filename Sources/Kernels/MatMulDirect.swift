@@ -41,6 +41,12 @@ func matmulDirect(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: Uns
         let quad = RowQuad(a: a + i * rowStride, rowStride: rowStride, depthStride: depthStride, b: b, n: n, k: k,
                            c: c + i * n, accumulate: accumulate)
         var j = 0
+        #if METALEARN_AVX512
+        while j + 32 <= n {
+            quad.columns32(j)
+            j += 32
+        }
+        #endif
         while j + 16 <= n {
             quad.columns16(j)
             j += 16

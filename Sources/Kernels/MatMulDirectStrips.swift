@@ -46,6 +46,44 @@ struct RowQuad {
         store8(w1, c3 + 8)
     }
 
+    #if METALEARN_AVX512
+    /// C[·, j..<j+32] in eight SIMD16 registers (AVX-512 builds): the FMAs of `columns16` twice over,
+    /// in half the instructions.
+    @inline(__always)
+    func columns32(_ j: Int) {
+        let (c0, c1, c2, c3) = (c + j, c + n + j, c + 2 * n + j, c + 3 * n + j)
+        var x0 = SIMD16<Float>(), x1 = x0, y0 = x0, y1 = x0, z0 = x0, z1 = x0, w0 = x0, w1 = x0
+        if accumulate {
+            (x0, x1, y0, y1) = (load16(c0), load16(c0 + 16), load16(c1), load16(c1 + 16))
+            (z0, z1, w0, w1) = (load16(c2), load16(c2 + 16), load16(c3), load16(c3 + 16))
+        }
+        var (aColumn, bRow) = (a, b + j)
+        for _ in 0..<k {
+            let (b0, b1) = (load16(bRow), load16(bRow + 16))
+            let s0 = SIMD16<Float>(repeating: aColumn[0]), s1 = SIMD16<Float>(repeating: aColumn[rowStride])
+            x0 = x0.plusProduct(s0, b0)
+            x1 = x1.plusProduct(s0, b1)
+            y0 = y0.plusProduct(s1, b0)
+            y1 = y1.plusProduct(s1, b1)
+            let s2 = SIMD16<Float>(repeating: aColumn[2 * rowStride]), s3 = SIMD16<Float>(repeating: aColumn[3 * rowStride])
+            z0 = z0.plusProduct(s2, b0)
+            z1 = z1.plusProduct(s2, b1)
+            w0 = w0.plusProduct(s3, b0)
+            w1 = w1.plusProduct(s3, b1)
+            aColumn += depthStride
+            bRow += n
+        }
+        store16(x0, c0)
+        store16(x1, c0 + 16)
+        store16(y0, c1)
+        store16(y1, c1 + 16)
+        store16(z0, c2)
+        store16(z1, c2 + 16)
+        store16(w0, c3)
+        store16(w1, c3 + 16)
+    }
+    #endif
+
     /// C[·, j..<j+8] in four SIMD8 registers.
     @inline(__always)
     func columns8(_ j: Int) {
