@@ -4,7 +4,7 @@
 /// C[m×n] (+)= op(A)·op(B) without packing; same contract as `matmul`, pointers already checked.
 /// With B stored transposed each element is a dot product of two stored rows (SIMD8 over p when A
 /// is row-major); otherwise each row of C is C[i, :] (+)= Σ_p op(A)[i, p] · op(B)[p, :], summed over
-/// p = 0..<k in order in registers (SIMD8 over the columns). A vector operand (n = 1, or m = 1) is the same in
+/// p = 0..<k in order in registers (SIMD8 over the columns; 32-column blocks in SIMD16 in AVX-512 builds). A vector operand (n = 1, or m = 1) is the same in
 /// both storages, so its flag is chosen to get the contiguous case.
 /// - Complexity: O(m·n·k) time, O(1) extra memory.
 func matmulDirect(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
