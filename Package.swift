@@ -125,7 +125,7 @@ let package = Package(
         // MARK: - Executables
         .executableTarget(name: "metalearn", dependencies: ["MetaLearning", "Datasets", "Randomness"], swiftSettings: vector),
         .executableTarget(
-            name: "metalearn-data", dependencies: ["Datasets", "DataConversion"], path: "data-tools/metalearn-data",
+            name: "metalearn-data", dependencies: ["Datasets", "DataConversion", "Kernels"], path: "data-tools/metalearn-data",
             swiftSettings: vector),
         .executableTarget(
             name: "Benchmarks", dependencies: ["MetaLearning", "Datasets", "Randomness"], path: "Benchmarks",

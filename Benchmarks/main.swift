@@ -42,6 +42,10 @@ func fail(_ message: String, status: Int32) -> Never {
     exit(status)
 }
 
+if let reason = CPUFeatures.unsupportedReason() {  // before any vector code runs
+    FileHandle.standardError.write(Data(("Benchmarks: " + reason + "\n").utf8))
+    exit(2)
+}
 var arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.contains("--help") || arguments.contains("-h") {
     printUsage()

@@ -4,6 +4,12 @@
 import DataConversion
 import Datasets
 import Foundation
+import Kernels
+
+if let reason = CPUFeatures.unsupportedReason() {  // the converters are compiled for the same CPU as the kernels
+    FileHandle.standardError.write(Data(("metalearn-data: " + reason + "\n").utf8))
+    exit(2)
+}
 
 func printWritten(_ files: [ConvertedFile], seconds: Double) {
     for file in files {
