@@ -7,9 +7,9 @@
 /// stores into C unless `accumulate`; later passes add.
 /// - Complexity: O(rows·columns·depthRange.count) flops; one MC×KC scratch buffer.
 func multiplyBlock(_ a: UnsafePointer<Float>, _ b: BPanels,
-                           _ c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int,
-                           transposeA: Bool, accumulate: Bool, plan: MatMulPlan,
-                           rowStart: Int, rows: Int, columns: Int, depthRange: Range<Int>) {
+                   _ c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int,
+                   transposeA: Bool, accumulate: Bool, plan: MatMulPlan,
+                   rowStart: Int, rows: Int, columns: Int, depthRange: Range<Int>) {
     let scratchCount = microRows * microColumns
     let room = Scratch()
     defer { room.release() }
