@@ -2,8 +2,8 @@
 //
 // With AVX-512 (a build for a CPU that has it, see Package.swift) one zmm register holds a whole
 // 16-column row of a panel, so the tile is 12 SIMD16 accumulators, the same register count as the
-// 6×16 AVX2 tile, doing twice the work per instruction; each broadcast of A feeds two FMAs, and LLVM
-// folds it into the FMA's memory operand (`{1to16}`). Elsewhere the pair is two 6×16 tiles.
+// 6×16 AVX2 tile, doing twice the work per instruction; each broadcast of A (one `vbroadcastss` to a
+// zmm register) feeds two FMAs. Elsewhere the pair is two 6×16 tiles.
 //
 // Every element of C gets the same fused multiply-adds in the same order (p = 0, 1, …) as in the
 // 6×16 kernel, so both builds, and paired or single tiles, give the same bits.
